@@ -1,0 +1,106 @@
+"""Service-managed CloudFormation StackSets and their OU-targeted instances."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from cdktf import TerraformProvider, TerraformResource
+from constructs import Construct
+
+from modules.base import AwsResource
+
+
+@dataclass(frozen=True)
+class AutoDeployment:
+    enabled: bool
+    retain_stacks_on_account_removal: bool = False
+
+
+@dataclass(frozen=True)
+class ManagedExecution:
+    active: bool
+
+
+@dataclass(frozen=True)
+class StackSetOperationPreferences:
+    failure_tolerance_percentage: int | None = None
+    max_concurrent_percentage: int | None = None
+    region_concurrency_type: str | None = None
+
+
+class CloudformationStackSet(AwsResource):
+    TYPE = "aws_cloudformation_stack_set"
+
+    def __init__(
+        self,
+        scope: Construct,
+        id_: str,
+        *,
+        name: str,
+        template_body: str,
+        permission_model: str = "SERVICE_MANAGED",
+        auto_deployment: AutoDeployment | None = None,
+        call_as: str | None = None,
+        capabilities: list[str] | None = None,
+        description: str | None = None,
+        managed_execution: ManagedExecution | None = None,
+        operation_preferences: StackSetOperationPreferences | None = None,
+        provider: TerraformProvider | None = None,
+        depends_on: list[TerraformResource] | None = None,
+    ) -> None:
+        super().__init__(
+            scope,
+            id_,
+            provider=provider,
+            depends_on=depends_on,
+            name=name,
+            template_body=template_body,
+            permission_model=permission_model,
+            auto_deployment=auto_deployment,
+            call_as=call_as,
+            capabilities=capabilities,
+            description=description,
+            managed_execution=managed_execution,
+            operation_preferences=operation_preferences,
+        )
+
+
+@dataclass(frozen=True)
+class DeploymentTargets:
+    organizational_unit_ids: list[str]
+
+
+@dataclass(frozen=True)
+class StackSetInstanceOperationPreferences:
+    failure_tolerance_percentage: int | None = None
+    max_concurrent_percentage: int | None = None
+    region_concurrency_type: str | None = None
+
+
+class CloudformationStackSetInstance(AwsResource):
+    TYPE = "aws_cloudformation_stack_set_instance"
+
+    def __init__(
+        self,
+        scope: Construct,
+        id_: str,
+        *,
+        stack_set_name: str,
+        region: str,
+        deployment_targets: DeploymentTargets,
+        call_as: str | None = None,
+        operation_preferences: StackSetInstanceOperationPreferences | None = None,
+        provider: TerraformProvider | None = None,
+        depends_on: list[TerraformResource] | None = None,
+    ) -> None:
+        super().__init__(
+            scope,
+            id_,
+            provider=provider,
+            depends_on=depends_on,
+            stack_set_name=stack_set_name,
+            region=region,
+            deployment_targets=deployment_targets,
+            call_as=call_as,
+            operation_preferences=operation_preferences,
+        )

@@ -1,0 +1,5 @@
+import sys
+
+from orgguard.cli import main
+
+sys.exit(main())

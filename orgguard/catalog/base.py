@@ -1,0 +1,72 @@
+"""What a control module declares. Adding a control = one module in this package + its tests."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from orgguard.manifest import Mappings, RemediationMode, RuleSpec
+
+GUARD_RUNTIME = "guard-2.x.x"
+
+
+class ControlSettings(BaseModel):
+    """Per-control section of the governance file; controls with parameters subclass it."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    enabled: bool = Field(True, description="Deploy this control's detection rule")
+    remediation: RemediationMode | None = Field(
+        None, description="automatic | manual | off; omitted = the control's default"
+    )
+
+
+@dataclass(frozen=True)
+class Control:
+    """One guardrail: detection rule, remediation runbook and its mappings."""
+
+    id: str
+    title: str
+    severity: str
+    mappings: Mappings
+    resource_types: tuple[str, ...]
+    runbook: str | None  # key in orgguard.runbooks.RUNBOOKS
+    remediation_modes: tuple[RemediationMode, ...]
+    default_remediation: RemediationMode
+    caveats: tuple[str, ...] = ()
+    settings_model: type[ControlSettings] = ControlSettings
+
+    def rule_name(self, prefix: str) -> str:
+        return f"{prefix}-{self.id}"
+
+    def rule(self, settings: ControlSettings, prefix: str) -> RuleSpec:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def remediation_parameters(self, settings: ControlSettings, exemption_tag_key: str) -> dict[str, list[str]]:
+        """Static document parameters besides the resource id and the role."""
+        return {}
+
+
+def managed_rule(
+    control: Control, prefix: str, identifier: str, description: str, params: dict[str, str] | None = None
+) -> RuleSpec:
+    return RuleSpec(
+        name=control.rule_name(prefix),
+        description=description,
+        source_owner="AWS",
+        source_identifier=identifier,
+        input_parameters=params or {},
+        resource_types=list(control.resource_types),
+    )
+
+
+def guard_rule(control: Control, prefix: str, description: str, policy_text: str) -> RuleSpec:
+    return RuleSpec(
+        name=control.rule_name(prefix),
+        description=description,
+        source_owner="CUSTOM_POLICY",
+        policy_text=policy_text,
+        policy_runtime=GUARD_RUNTIME,
+        resource_types=list(control.resource_types),
+    )

@@ -1,0 +1,32 @@
+"""ECS.5: containers run with a read-only root filesystem."""
+
+from orgguard.catalog.base import Control, ControlSettings, managed_rule
+from orgguard.manifest import Mappings, RuleSpec
+
+
+class EcsReadonlyRootFilesystem(Control):
+    def rule(self, settings: ControlSettings, prefix: str) -> RuleSpec:
+        return managed_rule(
+            self,
+            prefix,
+            "ECS_CONTAINERS_READONLY_ACCESS",
+            "ECS task definitions must give every container a read-only root filesystem (Security Hub ECS.5).",
+        )
+
+
+CONTROL = EcsReadonlyRootFilesystem(
+    id="ecs-readonly-root-filesystem",
+    title="ECS containers are limited to read-only access to root filesystems",
+    severity="high",
+    mappings=Mappings(security_hub=["ECS.5"]),
+    resource_types=("AWS::ECS::TaskDefinition",),
+    runbook="ecs-readonly-root-filesystem",
+    remediation_modes=("manual", "automatic", "off"),
+    default_remediation="manual",
+    caveats=(
+        "ECS_CONTAINERS_READONLY_ACCESS evaluates only the latest active revision of each task definition.",
+        "The runbook registers a new revision with readonlyRootFilesystem: true; applications that write "
+        "to their root filesystem fail until writes go to volumes. Keep it approval-only (manual) unless "
+        "the workloads are known to cope.",
+    ),
+)

@@ -1,0 +1,41 @@
+"""ECS.2: ECS services must not assign public IP addresses to their tasks."""
+
+from orgguard.catalog.base import Control, ControlSettings, guard_rule
+from orgguard.manifest import Mappings, RuleSpec
+
+# Config's item for AWS::ECS::Service spells the block "AwsvpcConfiguration" (lower-case vpc).
+POLICY = """\
+rule ecs_service_assign_public_ip_disabled when resourceType == "AWS::ECS::Service" {
+  when configuration.NetworkConfiguration.AwsvpcConfiguration.AssignPublicIp exists {
+    configuration.NetworkConfiguration.AwsvpcConfiguration.AssignPublicIp != "ENABLED"
+  }
+}
+"""
+
+
+class EcsServicePublicIp(Control):
+    def rule(self, settings: ControlSettings, prefix: str) -> RuleSpec:
+        return guard_rule(
+            self, prefix, "ECS services must not assign public IPs to their tasks (Security Hub ECS.2).", POLICY
+        )
+
+
+CONTROL = EcsServicePublicIp(
+    id="ecs-service-public-ip",
+    title="ECS services do not assign public IP addresses automatically",
+    severity="high",
+    mappings=Mappings(security_hub=["ECS.2"]),
+    resource_types=("AWS::ECS::Service",),
+    runbook="ecs-service-public-ip",
+    remediation_modes=("manual", "automatic", "off"),
+    default_remediation="manual",
+    caveats=(
+        "No AWS managed rule exists for ECS.2: detection is a Guard custom policy rule. Guard rules are "
+        "documented for conformance packs; inside an organization conformance pack they are not proven "
+        "by AWS documentation - confirm with `orgguard verify` after the first apply.",
+        "The runbook starts a new deployment of the service; services using the CODE_DEPLOY or EXTERNAL "
+        "deployment controller are refused and need a new deployment or task set by their owners.",
+        "Tasks in public subnets without a public IP lose direct internet egress: route through a NAT "
+        "gateway or VPC endpoints before enabling automatic remediation.",
+    ),
+)

@@ -1,0 +1,38 @@
+"""ECS.16: ECS task sets must not assign public IP addresses."""
+
+from orgguard.catalog.base import Control, ControlSettings, guard_rule
+from orgguard.manifest import Mappings, RuleSpec
+
+# Config's item for AWS::ECS::TaskSet spells the block "AwsVpcConfiguration" (capital V), unlike Service.
+POLICY = """\
+rule ecs_taskset_assign_public_ip_disabled when resourceType == "AWS::ECS::TaskSet" {
+  when configuration.NetworkConfiguration.AwsVpcConfiguration.AssignPublicIp exists {
+    configuration.NetworkConfiguration.AwsVpcConfiguration.AssignPublicIp != "ENABLED"
+  }
+}
+"""
+
+
+class EcsTasksetPublicIp(Control):
+    def rule(self, settings: ControlSettings, prefix: str) -> RuleSpec:
+        return guard_rule(self, prefix, "ECS task sets must not assign public IPs (Security Hub ECS.16).", POLICY)
+
+
+CONTROL = EcsTasksetPublicIp(
+    id="ecs-taskset-public-ip",
+    title="ECS task sets do not assign public IP addresses automatically",
+    severity="high",
+    mappings=Mappings(security_hub=["ECS.16"]),
+    resource_types=("AWS::ECS::TaskSet",),
+    runbook="ecs-taskset-public-ip",
+    # UpdateTaskSet changes only scale: the fix is a new task set, so the runbook only reports.
+    remediation_modes=("manual", "off"),
+    default_remediation="manual",
+    caveats=(
+        "No in-place fix exists: UpdateTaskSet changes only the scale, so the runbook reports the task "
+        "set and the steps (create a replacement task set with assignPublicIp DISABLED, shift traffic, "
+        "delete the old one); it changes nothing.",
+        "No AWS managed rule exists for ECS.16: detection is a Guard custom policy rule; AWS Config's "
+        "regional support for AWS::ECS::TaskSet was not checked in every region.",
+    ),
+)

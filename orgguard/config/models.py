@@ -1,0 +1,248 @@
+"""The governance file, validated into typed models.
+
+The JSON Schema in schema/governance.schema.json is generated from these models
+(`orgguard schema`); a test fails when the committed copy is stale.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, create_model, field_validator, model_validator
+
+from orgguard.catalog import CATALOG, ControlSettings
+
+AccountId = Annotated[str, Field(pattern=r"^\d{12}$", description="12-digit AWS account id")]
+OuId = Annotated[
+    str,
+    Field(
+        pattern=r"^(ou-[0-9a-z]{4,32}-[a-z0-9]{8,32}|r-[0-9a-z]{4,32})$",
+        description="Organizational unit id (ou-xxxx-xxxxxxxx) or the root id (r-xxxx)",
+    ),
+]
+Region = Annotated[str, Field(pattern=r"^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\d{1,2}$", description="e.g. eu-west-1")]
+NamePrefix = Annotated[
+    str,
+    Field(
+        pattern=r"^[a-zA-Z][-a-zA-Z0-9]*$",
+        min_length=1,
+        max_length=40,
+        description="Prefix of every resource name; letters, digits and hyphens, starting with a letter",
+    ),
+]
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+def _unique(values: list[str]) -> list[str]:
+    problems = [f"@[{i}]: {v} is listed twice; remove the repeat" for i, v in enumerate(values) if v in values[:i]]
+    if problems:
+        raise ValueError("\n".join(problems))
+    return values
+
+
+class ExcludedAccount(_Strict):
+    account_id: AccountId
+    reason: str = Field(min_length=1, description="Why this account is excluded; shown in the plan report")
+
+
+class Organization(_Strict):
+    organization_id: str = Field(pattern=r"^o-[a-z0-9]{10,32}$", description="AWS Organizations id (o-...)")
+    management_account_id: AccountId
+    delegated_admin_account_id: AccountId | None = Field(
+        None,
+        description="Delegated administrator for config-multiaccountsetup.amazonaws.com and StackSets; "
+        "terraform runs there when set (call_as = DELEGATED_ADMIN)",
+    )
+    home_region: Region = Field(description="Region of global pieces: StackSets, SCP, Control Tower, IAM roles")
+    regions: list[Region] = Field(min_length=1, description="Every region the guardrails are deployed to")
+    target_ous: list[OuId] = Field(
+        default_factory=list,
+        description="OUs whose accounts receive the remediation documents and roles (StackSets, Control Tower)",
+    )
+    excluded_accounts: list[ExcludedAccount] = Field(
+        default_factory=list, description="Accounts the conformance packs skip (max 1,000)", max_length=1000
+    )
+    include_management_account: bool = Field(
+        False,
+        description="Organization packs also reach the management account, which StackSets never do; "
+        "when false the management account is excluded from the packs",
+    )
+
+    @field_validator("regions")
+    @classmethod
+    def _regions_unique(cls, v: list[str]) -> list[str]:
+        return _unique(v)
+
+    @field_validator("target_ous")
+    @classmethod
+    def _ous_unique(cls, v: list[str]) -> list[str]:
+        return _unique(v)
+
+    @model_validator(mode="after")
+    def _consistent(self) -> Organization:
+        problems = []
+        if self.home_region not in self.regions:
+            problems.append(f"@.home_region: {self.home_region} is not in regions; add it to regions")
+        if self.delegated_admin_account_id == self.management_account_id:
+            problems.append(
+                "@.delegated_admin_account_id: equals the management account; omit it to run from the "
+                "management account"
+            )
+        seen: set[str] = set()
+        for i, ex in enumerate(self.excluded_accounts):
+            if ex.account_id in seen:
+                problems.append(f"@.excluded_accounts[{i}].account_id: {ex.account_id} is listed twice")
+            seen.add(ex.account_id)
+            if ex.account_id in (self.management_account_id, self.delegated_admin_account_id):
+                problems.append(
+                    f"@.excluded_accounts[{i}].account_id: {ex.account_id} is the management or delegated "
+                    "administrator account; use include_management_account for the management account"
+                )
+        if problems:
+            raise ValueError("\n".join(problems))
+        return self
+
+
+class RemediationTuning(_Strict):
+    maximum_automatic_attempts: int = Field(3, ge=1, le=25, description="Config retries per resource (1-25)")
+    retry_attempt_seconds: int = Field(60, ge=1, le=2678000, description="Window for those attempts, seconds")
+    concurrent_execution_rate_percentage: int = Field(
+        10, ge=1, le=100, description="SSM rate control: share of non-compliant resources remediated at once"
+    )
+    error_percentage: int = Field(10, ge=1, le=100, description="SSM rate control: error share that stops it")
+
+
+class KnownExemption(_Strict):
+    account_id: AccountId
+    security_group_id: str = Field(pattern=r"^sg-[0-9a-f]{8,17}$")
+    owner: str = Field(min_length=1, description="Who answers for the exemption (e-mail or team)")
+    reason: str = Field(min_length=1)
+    expires: dt.date = Field(description="YYYY-MM-DD; after it the runbook remediates the group again")
+
+
+class Exemptions(_Strict):
+    tag_key: str = Field(
+        "orgguard:exemption",
+        min_length=1,
+        max_length=128,
+        description="Security groups tagged with this key and a value "
+        "`owner=<who>;reason=<why>;expires=YYYY-MM-DD` (unexpired) are left alone by the runbook",
+    )
+    known: list[KnownExemption] = Field(
+        default_factory=list, description="Exemptions granted, recorded for the plan report"
+    )
+
+
+class FastPath(_Strict):
+    enabled: bool = Field(
+        False,
+        description="EventBridge rule on AuthorizeSecurityGroupIngress / ModifySecurityGroupRules that starts "
+        "the revoke runbook within seconds (needs CloudTrail management events in each account)",
+    )
+
+
+class ControlTower(_Strict):
+    enable_detective_controls: bool = Field(
+        False,
+        description="Enable AWS-GR_RESTRICTED_SSH / AWS-GR_RESTRICTED_COMMON_PORTS on every target OU "
+        "(aws_controltower_control); needs a Control Tower landing zone",
+    )
+
+
+class Scp(_Strict):
+    protect_governance_resources: bool = Field(
+        False,
+        description="Attach an SCP to the target OUs that denies changing the revoke roles, documents, "
+        "conformance packs and the configuration recorder, except to StackSets and Config's service roles",
+    )
+
+
+def _controls_model() -> type[BaseModel]:
+    """One optional section per catalog control, named by its id; built from the catalog."""
+    fields = {}
+    for control in CATALOG.values():
+        model = control.settings_model
+        fields[control.id.replace("-", "_")] = (
+            model,
+            Field(default_factory=model, alias=control.id, description=control.title),
+        )
+
+    def check_modes(self: BaseModel) -> BaseModel:
+        problems = []
+        for control in CATALOG.values():
+            mode = getattr(self, control.id.replace("-", "_")).remediation
+            if mode is not None and mode not in control.remediation_modes:
+                problems.append(
+                    f"@.{control.id}.remediation: {control.id} has no {mode} remediation; "
+                    f"use one of: {', '.join(control.remediation_modes)}"
+                )
+        if problems:
+            raise ValueError("\n".join(problems))
+        return self
+
+    return create_model(  # type: ignore[call-overload]
+        "Controls",
+        __config__=ConfigDict(extra="forbid", frozen=True, populate_by_name=False),
+        __validators__={"check_modes": model_validator(mode="after")(check_modes)},
+        **fields,
+    )
+
+
+Controls = _controls_model()
+
+
+class Governance(_Strict):
+    version: Literal[1] = Field(description="Schema version of this file; 1")
+    name_prefix: NamePrefix = "orgguard"
+    mode: Literal["organization", "account"] = Field(
+        description="organization: org conformance packs + StackSets; account: one stack per vended account"
+    )
+    organization: Organization
+    accounts: list[AccountId] = Field(
+        default_factory=list, description="Account mode: the accounts to give a stack each"
+    )
+    account_execution_role: str = Field(
+        "OrganizationAccountAccessRole",
+        pattern=r"^[\w+=,.@-]{1,64}$",
+        description="Account mode: role terraform assumes in each account",
+    )
+    controls: Controls = Field(default_factory=Controls)  # type: ignore[valid-type]
+    remediation: RemediationTuning = Field(default_factory=RemediationTuning)
+    exemptions: Exemptions = Field(default_factory=Exemptions)
+    fast_path: FastPath = Field(default_factory=FastPath)
+    control_tower: ControlTower = Field(default_factory=ControlTower)
+    scp: Scp = Field(default_factory=Scp)
+
+    @field_validator("accounts")
+    @classmethod
+    def _accounts_unique(cls, v: list[str]) -> list[str]:
+        return _unique(v)
+
+    @model_validator(mode="after")
+    def _consistent(self) -> Governance:
+        problems = []
+        if self.mode == "account" and not self.accounts:
+            problems.append("@.accounts: account mode needs at least one account id")
+        if self.mode == "organization" and self.accounts:
+            problems.append("@.accounts: only used in account mode; remove it or set mode: account")
+        if self.mode == "organization" and not self.organization.target_ous:
+            problems.append(
+                "@.organization.target_ous: organization mode needs at least one OU (or the root r-...) "
+                "to receive the remediation documents and roles"
+            )
+        if self.mode == "account" and self.control_tower.enable_detective_controls:
+            problems.append("@.control_tower.enable_detective_controls: only in organization mode (OU targets)")
+        if problems:
+            raise ValueError("\n".join(problems))
+        return self
+
+    def control_settings(self, control_id: str) -> ControlSettings:
+        return getattr(self.controls, control_id.replace("-", "_"))
+
+    def remediation_mode(self, control_id: str) -> str:
+        settings = self.control_settings(control_id)
+        return settings.remediation or CATALOG[control_id].default_remediation

@@ -1,0 +1,230 @@
+"""The plan manifest: the contract between synth, review and verify.
+
+Synth writes it beside the stacks (``<out>/orgguard-manifest.json``; ``manifest.json`` there is cdktf's); the review report and the verifier read
+it, so they check what was synthesized rather than a second idea of it. Policies and ARNs that
+differ per member account carry the literal placeholder ``${AWS::AccountId}`` (exactly what the
+StackSet's CloudFormation substitutes); readers replace it with the account they look at.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+MANIFEST_VERSION = 1
+ACCOUNT_PLACEHOLDER = "${AWS::AccountId}"
+
+RemediationMode = Literal["automatic", "manual", "off"]
+Mode = Literal["organization", "account"]
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Mappings(_Model):
+    security_hub: list[str] = Field(default_factory=list, description="Security Hub control IDs, e.g. EC2.13")
+    control_tower: str | None = Field(None, description="Control Tower detective control, e.g. AWS-GR_RESTRICTED_SSH")
+    control_tower_proactive: list[str] = Field(default_factory=list, description="CT.EC2.PR.x hooks (CFN only)")
+    cis: list[str] = Field(default_factory=list, description="CIS AWS Foundations Benchmark items")
+
+
+class RuleSpec(_Model):
+    """The AWS Config rule as synthesized (before Config renames it in member accounts)."""
+
+    name: str
+    description: str
+    source_owner: Literal["AWS", "CUSTOM_POLICY"]
+    source_identifier: str | None = Field(None, description="Managed rule identifier; None for Guard rules")
+    input_parameters: dict[str, str] = Field(default_factory=dict, description="Values are strings, as Config wants")
+    policy_text: str | None = Field(None, description="Guard policy text of a CUSTOM_POLICY rule")
+    policy_runtime: str | None = None
+    resource_types: list[str] = Field(description="Scope: compliance resource types")
+
+
+class RemediationParameter(_Model):
+    """Exactly one of resource_value / static_values is set (Config's two parameter kinds)."""
+
+    resource_value: Literal["RESOURCE_ID"] | None = None
+    static_values: list[str] | None = None
+
+
+class RemediationSpec(_Model):
+    mode: RemediationMode
+    document: str | None = Field(None, description="SSM Automation document name; None when mode is off")
+    target_version: str | None = Field(None, description="None = the document's $DEFAULT version")
+    role: str | None = Field(None, description="Name of the role the automation assumes")
+    parameters: dict[str, RemediationParameter] = Field(default_factory=dict)
+    maximum_automatic_attempts: int | None = None
+    retry_attempt_seconds: int | None = None
+    concurrent_execution_rate_percentage: int | None = None
+    error_percentage: int | None = None
+
+
+class ControlEntry(_Model):
+    id: str = Field(description="Catalog id, e.g. restricted-ssh")
+    title: str
+    enabled: bool
+    severity: Literal["critical", "high", "medium", "low"]
+    mappings: Mappings
+    resource_types: list[str] = Field(description="Types the configuration recorder must record")
+    rule: RuleSpec
+    remediation: RemediationSpec
+    caveats: list[str] = Field(default_factory=list, description="Known coverage limits, in plain words")
+
+
+class DocumentEntry(_Model):
+    name: str
+    runbook: str = Field(description="Runbook key in orgguard.runbooks")
+    document_type: Literal["Automation"] = "Automation"
+    document_format: Literal["JSON"] = "JSON"
+    sha256: str = Field(description="SHA-256 hex of the exact content string deployed (what SSM reports as Hash)")
+    content_file: str = Field(description="Path of the content, relative to the manifest")
+    revokes: str = Field(description="Plain words: what the runbook changes")
+    never_touches: str = Field(description="Plain words: what it never changes")
+    regions: list[str]
+
+
+class RoleEntry(_Model):
+    name: str
+    path: str = "/"
+    description: str
+    trust_policy: dict[str, Any]
+    permission_policies: dict[str, dict[str, Any]] = Field(description="Inline policy name -> policy document")
+    used_by: list[str] = Field(description="Documents or services that use the role")
+
+
+class ConformancePackEntry(_Model):
+    name: str
+    region: str
+    template_sha256: str
+    template_file: str = Field(description="Path of the pack template, relative to the manifest")
+    rules: list[str] = Field(description="Rule names inside the pack, as synthesized")
+    excluded_accounts: list[str]
+
+
+class StackSetEntry(_Model):
+    name: str
+    region: str = Field(description="Region the StackSet is administered from (home region)")
+    purpose: Literal["roles", "documents"]
+    permission_model: Literal["SERVICE_MANAGED"] = "SERVICE_MANAGED"
+    call_as: Literal["SELF", "DELEGATED_ADMIN"]
+    target_ous: list[str]
+    regions: list[str] = Field(description="Regions its instances deploy to")
+    template_sha256: str
+    template_file: str
+
+
+class ControlTowerControl(_Model):
+    control_identifier: str
+    target_identifier: str = Field(description="OU ARN")
+    for_control: str
+
+
+class ScpEntry(_Model):
+    name: str
+    policy: dict[str, Any]
+    targets: list[str] = Field(description="OU ids or account ids it is attached to")
+
+
+class FastPathEntry(_Model):
+    rule_name: str
+    regions: list[str]
+    event_pattern: dict[str, Any]
+    role: str
+    document: str
+
+
+class StackEntry(_Model):
+    name: str = Field(description="Directory under <out>/stacks/")
+    kind: Literal["org-global", "org-region", "account"]
+    region: str
+    account_id: str | None = None
+
+
+class Exclusion(_Model):
+    account_id: str
+    reason: str
+
+
+class Exemption(_Model):
+    """A security group known to be exempt; the runbook honours the tag, this records the decision."""
+
+    account_id: str
+    security_group_id: str
+    owner: str
+    reason: str
+    expires: str = Field(description="ISO date YYYY-MM-DD")
+
+
+class OrganizationEntry(_Model):
+    management_account_id: str
+    delegated_admin_account_id: str | None
+    deployer_account_id: str = Field(description="Account that runs terraform (delegated admin, else management)")
+    home_region: str
+    regions: list[str]
+    target_ous: list[str]
+    excluded_accounts: list[Exclusion]
+
+
+class ManifestSource(_Model):
+    config_file: str
+    config_sha256: str
+
+
+class Manifest(_Model):
+    manifest_version: Literal[1] = MANIFEST_VERSION
+    tool_version: str
+    name_prefix: str
+    mode: Mode
+    source: ManifestSource
+    organization: OrganizationEntry
+    accounts: list[str] = Field(description="Account mode: the vended accounts. Organization mode: empty")
+    exemption_tag_key: str
+    exemption_tag_format: str
+    exemptions: list[Exemption]
+    controls: list[ControlEntry]
+    documents: list[DocumentEntry]
+    roles: list[RoleEntry]
+    conformance_packs: list[ConformancePackEntry]
+    stack_sets: list[StackSetEntry]
+    control_tower: list[ControlTowerControl]
+    scp: ScpEntry | None
+    fast_path: FastPathEntry | None
+    stacks: list[StackEntry]
+    recorder_resource_types: list[str] = Field(description="Union of resource types the enabled controls need")
+
+    def enabled_controls(self) -> list[ControlEntry]:
+        return [c for c in self.controls if c.enabled]
+
+    def document(self, name: str) -> DocumentEntry:
+        return next(d for d in self.documents if d.name == name)
+
+    def role(self, name: str) -> RoleEntry:
+        return next(r for r in self.roles if r.name == name)
+
+    def to_json(self) -> str:
+        return json.dumps(self.model_dump(mode="json"), indent=2, sort_keys=True) + "\n"
+
+    def sha256(self) -> str:
+        """Hash that an approval file names (see orgguard.review)."""
+        return hashlib.sha256(self.to_json().encode()).hexdigest()
+
+
+def for_account(value: Any, account_id: str) -> Any:
+    """Replace the account placeholder everywhere in a policy, ARN or nested structure."""
+    if isinstance(value, str):
+        return value.replace(ACCOUNT_PLACEHOLDER, account_id)
+    if isinstance(value, list):
+        return [for_account(v, account_id) for v in value]
+    if isinstance(value, dict):
+        return {k: for_account(v, account_id) for k, v in value.items()}
+    return value
+
+
+def load_manifest(path: str | Path) -> Manifest:
+    return Manifest.model_validate_json(Path(path).read_text())

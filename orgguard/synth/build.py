@@ -1,0 +1,93 @@
+"""Synthesize: governance file -> Terraform JSON per stack + the plan manifest, swapped in atomically.
+
+Everything is built in a temporary sibling directory; the previous output is replaced only when the
+whole synth succeeded, so an invalid file never leaves a half-written or emptied output behind.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+from pathlib import Path
+
+from cdktf import App
+
+from orgguard.config.load import ConfigError, load_governance
+from orgguard.manifest import Manifest
+from orgguard.synth.plan import Plan, build_plan
+from stacks.account import AccountStack
+from stacks.organization import OrgGlobalStack, OrgRegionStack
+
+MANIFEST_FILE = "orgguard-manifest.json"  # cdktf.out/manifest.json is cdktf's own
+
+
+def plan_from_file(config_path: Path) -> Plan:
+    gov = load_governance(config_path)
+    return build_plan(gov, config_path, config_path.read_text())
+
+
+def build_app(plan: Plan, outdir: Path) -> App:
+    app = App(outdir=str(outdir), skip_validation=False)
+    m = plan.manifest
+    for stack in m.stacks:
+        if stack.kind == "org-global":
+            OrgGlobalStack(app, stack.name, plan=plan)
+        elif stack.kind == "org-region":
+            OrgRegionStack(app, stack.name, plan=plan, region=stack.region)
+        else:
+            AccountStack(app, stack.name, plan=plan, account_id=stack.account_id or "")
+    return app
+
+
+def _write_artifacts(plan: Plan, outdir: Path) -> None:
+    m = plan.manifest
+    for doc in plan.documents:
+        path = outdir / doc.entry.content_file
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(doc.content)
+    for pack in m.conformance_packs:
+        path = outdir / pack.template_file
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(plan.pack_templates[pack.region])
+    for stack_set in m.stack_sets:
+        path = outdir / stack_set.template_file
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(plan.stackset_templates[stack_set.name])
+    (outdir / MANIFEST_FILE).write_text(m.to_json())
+
+
+def _swap(new: Path, out: Path) -> None:
+    """Replace `out` by `new` with renames only; the old tree survives until the new one is in place."""
+    old = None
+    if out.exists():
+        old = out.with_name(f".{out.name}.old-{os.getpid()}")
+        out.rename(old)
+    try:
+        new.rename(out)
+    except OSError:
+        if old is not None:
+            old.rename(out)
+        raise
+    if old is not None:
+        shutil.rmtree(old, ignore_errors=True)
+
+
+def synthesize(config_path: Path, out_dir: Path) -> Manifest:
+    """Validate, plan and synthesize; raises ConfigError (nothing written) on invalid input."""
+    config_path = Path(config_path)
+    out_dir = Path(out_dir).resolve()
+    plan = plan_from_file(config_path)
+    out_dir.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.new-", dir=out_dir.parent))
+    try:
+        build_app(plan, staging).synth()
+        _write_artifacts(plan, staging)
+        _swap(staging, out_dir)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    return plan.manifest
+
+
+__all__ = ["MANIFEST_FILE", "ConfigError", "build_app", "plan_from_file", "synthesize"]

@@ -1,0 +1,352 @@
+"""Governance file -> plan: the manifest plus every artifact the stacks embed.
+
+The plan is computed once, as data, before any construct exists; stacks only place it. That keeps
+the manifest (what review and verify read) and the Terraform (what apply deploys) from drifting.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from orgguard import __version__
+from orgguard.catalog import CATALOG, Control
+from orgguard.config.models import Governance
+from orgguard.manifest import (
+    ACCOUNT_PLACEHOLDER,
+    ConformancePackEntry,
+    ControlEntry,
+    ControlTowerControl,
+    DocumentEntry,
+    Exclusion,
+    Exemption,
+    FastPathEntry,
+    Manifest,
+    ManifestSource,
+    OrganizationEntry,
+    RemediationParameter,
+    RemediationSpec,
+    RoleEntry,
+    ScpEntry,
+    StackEntry,
+    StackSetEntry,
+)
+from orgguard.runbooks import RUNBOOKS, Runbook, fast_path
+from orgguard.synth import limits, templates
+from orgguard.synth.scp import protection_policy
+
+EXEMPTION_TAG_FORMAT = "owner=<who>;reason=<why>;expires=YYYY-MM-DD"
+FAST_PATH_ROLE_SUFFIX = "fast-path"
+
+
+def canonical_json(value: object) -> str:
+    """The one serialization of a document we deploy and hash (CloudFormation cannot reformat a string)."""
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+
+def sha256(text: str) -> str:
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+@dataclass(frozen=True)
+class Document:
+    entry: DocumentEntry
+    content: str
+    runbook: Runbook
+
+
+@dataclass(frozen=True)
+class Role:
+    entry: RoleEntry
+
+
+@dataclass
+class Plan:
+    governance: Governance
+    manifest: Manifest
+    documents: list[Document]
+    pack_templates: dict[str, str] = field(default_factory=dict)  # region -> template body
+    stackset_templates: dict[str, str] = field(default_factory=dict)  # stack set name -> template body
+    fast_path_role: str | None = None
+    governance_source: str = "<governance>"
+
+    @property
+    def prefix(self) -> str:
+        return self.governance.name_prefix
+
+
+def role_arn(role_name: str, account_id: str = ACCOUNT_PLACEHOLDER) -> str:
+    return f"arn:aws:iam::{account_id}:role/{role_name}"
+
+
+def _enabled(gov: Governance) -> list[Control]:
+    return [c for c in CATALOG.values() if gov.control_settings(c.id).enabled]
+
+
+def _control_entry(gov: Governance, control: Control) -> ControlEntry:
+    settings = gov.control_settings(control.id)
+    prefix = gov.name_prefix
+    mode = gov.remediation_mode(control.id)
+    remediation = RemediationSpec(mode="off")
+    if mode != "off" and control.runbook:
+        runbook = RUNBOOKS[control.runbook]
+        role = f"{prefix}-{runbook.role_suffix}"
+        params: dict[str, RemediationParameter] = {
+            "AutomationAssumeRole": RemediationParameter(static_values=[role_arn(role)]),
+            runbook.resource_parameter: RemediationParameter(resource_value="RESOURCE_ID"),
+        }
+        for name, values in control.remediation_parameters(settings, gov.exemptions.tag_key).items():
+            params[name] = RemediationParameter(static_values=values)
+        tuning = gov.remediation
+        automatic = mode == "automatic"
+        remediation = RemediationSpec(
+            mode=mode,  # type: ignore[arg-type]
+            document=f"{prefix}-{runbook.document_suffix}",
+            role=role,
+            parameters=params,
+            maximum_automatic_attempts=tuning.maximum_automatic_attempts if automatic else None,
+            retry_attempt_seconds=tuning.retry_attempt_seconds if automatic else None,
+            concurrent_execution_rate_percentage=tuning.concurrent_execution_rate_percentage,
+            error_percentage=tuning.error_percentage,
+        )
+    return ControlEntry(
+        id=control.id,
+        title=control.title,
+        enabled=settings.enabled,
+        severity=control.severity,  # type: ignore[arg-type]
+        mappings=control.mappings,
+        resource_types=list(control.resource_types),
+        rule=control.rule(settings, prefix),
+        remediation=remediation,
+        caveats=list(control.caveats),
+    )
+
+
+def _documents_and_roles(gov: Governance, controls: list[ControlEntry]) -> tuple[list[Document], list[RoleEntry]]:
+    """Every runbook a remediating control uses (a document per region, one role per account)."""
+    prefix = gov.name_prefix
+    keys = sorted({CATALOG[c.id].runbook for c in controls if c.enabled and c.remediation.mode != "off"} - {None})
+    docs, roles = [], []
+    for key in keys:
+        runbook = RUNBOOKS[key]
+        content = canonical_json(json.loads(runbook.render_document()))
+        name = f"{prefix}-{runbook.document_suffix}"
+        docs.append(
+            Document(
+                entry=DocumentEntry(
+                    name=name,
+                    runbook=key,
+                    sha256=sha256(content),
+                    content_file=f"documents/{name}.json",
+                    revokes=runbook.revokes,
+                    never_touches=runbook.never_touches,
+                    regions=list(gov.organization.regions),
+                ),
+                content=content,
+                runbook=runbook,
+            )
+        )
+        roles.append(
+            RoleEntry(
+                name=f"{prefix}-{runbook.role_suffix}",
+                description=f"Assumed by SSM Automation to run {name}; grants only what its handler calls.",
+                trust_policy=runbook.trust_policy(),
+                permission_policies={f"{prefix}-{runbook.role_suffix}": runbook.permission_policy()},
+                used_by=[name],
+            )
+        )
+    return docs, roles
+
+
+def _fast_path(
+    gov: Governance, controls: list[ControlEntry], docs: list[Document]
+) -> tuple[FastPathEntry | None, RoleEntry | None]:
+    sg_doc = next((d for d in docs if d.entry.runbook == "sg-revoke"), None)
+    if not gov.fast_path.enabled or sg_doc is None:
+        return None, None
+    prefix = gov.name_prefix
+    revoke_role = f"{prefix}-{RUNBOOKS['sg-revoke'].role_suffix}"
+    name = f"{prefix}-{FAST_PATH_ROLE_SUFFIX}"
+    role = RoleEntry(
+        name=name,
+        description="Assumed by EventBridge to start the revoke runbook on the API call that opened ingress.",
+        trust_policy=fast_path.events_role_trust_policy(),
+        permission_policies={name: fast_path.events_role_permission_policy(sg_doc.entry.name, revoke_role)},
+        used_by=["events.amazonaws.com"],
+    )
+    entry = FastPathEntry(
+        rule_name=f"{prefix}-open-ingress-fast-path",
+        regions=list(gov.organization.regions),
+        event_pattern=fast_path.event_pattern(),
+        role=name,
+        document=sg_doc.entry.name,
+    )
+    return entry, role
+
+
+def fast_path_routes(gov: Governance, controls: list[ControlEntry]) -> list[fast_path.FastPathRoute]:
+    """EventBridge routes guarding every port a remediating security-group control restricts."""
+    if not gov.fast_path.enabled:
+        return []
+    ports: set[int] = set()
+    for c in controls:
+        if c.enabled and c.remediation.mode != "off" and "RestrictedPorts" in c.remediation.parameters:
+            ports.update(int(p) for p in c.remediation.parameters["RestrictedPorts"].static_values or [])
+    return fast_path.input_transformers(
+        revoke_role_name=f"{gov.name_prefix}-{RUNBOOKS['sg-revoke'].role_suffix}",
+        restricted_ports=sorted(ports),
+        exemption_tag_key=gov.exemptions.tag_key,
+    )
+
+
+def build_plan(gov: Governance, config_file: Path, config_text: str) -> Plan:
+    org = gov.organization
+    prefix = gov.name_prefix
+    controls = [_control_entry(gov, c) for c in CATALOG.values()]
+    enabled = [c for c in controls if c.enabled]
+    docs, roles = _documents_and_roles(gov, controls)
+    fast_path_entry, fast_path_role = _fast_path(gov, controls, docs)
+    if fast_path_role:
+        roles.append(fast_path_role)
+    deployer = org.delegated_admin_account_id or org.management_account_id
+    call_as = "DELEGATED_ADMIN" if org.delegated_admin_account_id else "SELF"
+
+    excluded = [Exclusion(account_id=e.account_id, reason=e.reason) for e in org.excluded_accounts]
+    if gov.mode == "organization" and not org.include_management_account:
+        excluded.append(
+            Exclusion(
+                account_id=org.management_account_id,
+                reason="Management account: StackSets never deploy the runbooks there (include_management_account)",
+            )
+        )
+
+    packs: list[ConformancePackEntry] = []
+    stack_sets: list[StackSetEntry] = []
+    ct_controls: list[ControlTowerControl] = []
+    scp: ScpEntry | None = None
+    stacks: list[StackEntry] = []
+    plan = Plan(governance=gov, manifest=None, documents=docs, governance_source=str(config_file))  # type: ignore[arg-type]
+    plan.fast_path_role = fast_path_role.name if fast_path_role else None
+
+    if gov.mode == "organization":
+        pack_name = f"{prefix}-guardrails"
+        for region in org.regions:
+            body = templates.conformance_pack(gov, enabled, management_account_id=org.management_account_id)
+            plan.pack_templates[region] = body
+            packs.append(
+                ConformancePackEntry(
+                    name=pack_name,
+                    region=region,
+                    template_sha256=sha256(body),
+                    template_file=f"templates/conformance-pack-{region}.yaml",
+                    rules=[c.rule.name for c in enabled],
+                    excluded_accounts=sorted({e.account_id for e in excluded}),
+                )
+            )
+        if roles:
+            body = templates.roles_stackset(roles)
+            name = f"{prefix}-roles"
+            plan.stackset_templates[name] = body
+            stack_sets.append(
+                StackSetEntry(
+                    name=name,
+                    region=org.home_region,
+                    purpose="roles",
+                    call_as=call_as,
+                    target_ous=list(org.target_ous),
+                    regions=[org.home_region],
+                    template_sha256=sha256(body),
+                    template_file=f"templates/{name}.yaml",
+                )
+            )
+        if docs:
+            body = templates.documents_stackset(docs, fast_path_entry, fast_path_routes(gov, controls))
+            name = f"{prefix}-documents"
+            plan.stackset_templates[name] = body
+            stack_sets.append(
+                StackSetEntry(
+                    name=name,
+                    region=org.home_region,
+                    purpose="documents",
+                    call_as=call_as,
+                    target_ous=list(org.target_ous),
+                    regions=list(org.regions),
+                    template_sha256=sha256(body),
+                    template_file=f"templates/{name}.yaml",
+                )
+            )
+        if gov.control_tower.enable_detective_controls:
+            for c in enabled:
+                if not c.mappings.control_tower:
+                    continue
+                for ou in org.target_ous:
+                    if ou.startswith("r-"):
+                        continue  # Control Tower enables controls on OUs, never on the root
+                    ct_controls.append(
+                        ControlTowerControl(
+                            control_identifier=(
+                                f"arn:aws:controltower:{org.home_region}::control/{c.mappings.control_tower}"
+                            ),
+                            target_identifier=f"arn:aws:organizations::{org.management_account_id}:ou/"
+                            f"{org.organization_id}/{ou}",
+                            for_control=c.id,
+                        )
+                    )
+        if gov.scp.protect_governance_resources:
+            scp = ScpEntry(
+                name=f"{prefix}-protect-guardrails",
+                policy=protection_policy(prefix, pack_name),
+                targets=list(org.target_ous),
+            )
+        stacks.append(StackEntry(name=f"{prefix}-org-global", kind="org-global", region=org.home_region))
+        stacks.extend(
+            StackEntry(name=f"{prefix}-org-{region}", kind="org-region", region=region) for region in org.regions
+        )
+    else:
+        stacks.extend(
+            StackEntry(name=f"{prefix}-account-{acct}", kind="account", region=org.home_region, account_id=acct)
+            for acct in gov.accounts
+        )
+
+    plan.manifest = Manifest(
+        tool_version=__version__,
+        name_prefix=prefix,
+        mode=gov.mode,
+        source=ManifestSource(config_file=config_file.name, config_sha256=sha256(config_text)),
+        organization=OrganizationEntry(
+            management_account_id=org.management_account_id,
+            delegated_admin_account_id=org.delegated_admin_account_id,
+            deployer_account_id=deployer,
+            home_region=org.home_region,
+            regions=list(org.regions),
+            target_ous=list(org.target_ous),
+            excluded_accounts=excluded,
+        ),
+        accounts=list(gov.accounts),
+        exemption_tag_key=gov.exemptions.tag_key,
+        exemption_tag_format=EXEMPTION_TAG_FORMAT,
+        exemptions=[
+            Exemption(
+                account_id=e.account_id,
+                security_group_id=e.security_group_id,
+                owner=e.owner,
+                reason=e.reason,
+                expires=e.expires.isoformat(),
+            )
+            for e in gov.exemptions.known
+        ],
+        controls=controls,
+        documents=[d.entry for d in docs],
+        roles=roles,
+        conformance_packs=packs,
+        stack_sets=stack_sets,
+        control_tower=ct_controls,
+        scp=scp,
+        fast_path=fast_path_entry,
+        stacks=stacks,
+        recorder_resource_types=sorted({t for c in enabled for t in c.resource_types}),
+    )
+    limits.check(plan)
+    return plan

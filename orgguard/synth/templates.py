@@ -1,0 +1,85 @@
+"""Render the CloudFormation templates (conformance pack, StackSets) with jinja2."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from functools import cache
+from typing import TYPE_CHECKING, Any
+
+import jinja2
+
+from orgguard import __version__
+from orgguard.manifest import ControlEntry, FastPathEntry, RoleEntry, for_account
+from orgguard.runbooks.fast_path import FastPathRoute
+
+if TYPE_CHECKING:
+    from orgguard.config.models import Governance
+    from orgguard.synth.plan import Document
+
+
+def cfn_sub(value: Any) -> Any:
+    """Wrap every string that names ${AWS::...} in Fn::Sub, so CloudFormation fills in the member account."""
+    if isinstance(value, str):
+        return {"Fn::Sub": value} if "${AWS::" in value else value
+    if isinstance(value, list):
+        return [cfn_sub(v) for v in value]
+    if isinstance(value, dict):
+        return {k: cfn_sub(v) for k, v in value.items()}
+    return value
+
+
+def logical_id(name: str) -> str:
+    """CloudFormation logical ids are alphanumeric: orgguard-sg-revoke -> OrgguardSgRevoke."""
+    return "".join(part[:1].upper() + part[1:] for part in re.split(r"[^A-Za-z0-9]+", name) if part)
+
+
+@cache
+def _env() -> jinja2.Environment:
+    env = jinja2.Environment(
+        loader=jinja2.PackageLoader("orgguard.synth", "cfn"),
+        undefined=jinja2.StrictUndefined,
+        keep_trailing_newline=True,
+        autoescape=False,
+    )
+    env.policies["json.dumps_kwargs"] = {"sort_keys": True, "ensure_ascii": False}
+    env.filters["cfn_sub"] = cfn_sub
+    env.filters["logical_id"] = logical_id
+    env.filters["for_account"] = for_account
+    return env
+
+
+@dataclass(frozen=True)
+class _PackControl:
+    logical_id: str
+    rule: Any
+    remediation: Any
+    resource_types: list[str]
+
+
+def conformance_pack(gov: Governance, controls: list[ControlEntry], *, management_account_id: str) -> str:
+    items = [_PackControl(logical_id(c.id), c.rule, c.remediation, c.resource_types) for c in controls if c.enabled]
+    return (
+        _env()
+        .get_template("conformance-pack.yaml.j2")
+        .render(
+            prefix=gov.name_prefix, version=__version__, controls=items, management_account_id=management_account_id
+        )
+    )
+
+
+def roles_stackset(roles: list[RoleEntry]) -> str:
+    return _env().get_template("roles-stackset.yaml.j2").render(version=__version__, roles=roles)
+
+
+def documents_stackset(
+    documents: list[Document],
+    fast_path: FastPathEntry | None,
+    routes: list[FastPathRoute],
+) -> str:
+    """`routes`: one EventBridge rule + SSM Automation target per CloudTrail event shape."""
+    return (
+        _env()
+        .get_template("documents-stackset.yaml.j2")
+        .render(version=__version__, documents=documents, fast_path=fast_path, fast_path_targets=routes)
+    )

@@ -1,0 +1,123 @@
+"""Organization mode: one global stack in the home region and one stack per target region."""
+
+from __future__ import annotations
+
+import json
+
+from cdktf import LocalBackend, TerraformStack
+from constructs import Construct
+
+from modules.cloudformation import (
+    AutoDeployment,
+    CloudformationStackSet,
+    CloudformationStackSetInstance,
+    DeploymentTargets,
+    ManagedExecution,
+    StackSetInstanceOperationPreferences,
+    StackSetOperationPreferences,
+)
+from modules.config import ConfigOrganizationConformancePack
+from modules.organizations import ControltowerControl, OrganizationsPolicy, OrganizationsPolicyAttachment
+from modules.provider import AwsProvider, DefaultTags
+from orgguard.synth.plan import Plan
+
+
+def default_tags(plan: Plan) -> DefaultTags:
+    return DefaultTags(tags={"managed-by": "orgguard", "orgguard:prefix": plan.prefix})
+
+
+class OrgGlobalStack(TerraformStack):
+    """StackSets carrying the runbooks and roles to every target account, Control Tower controls, the SCP."""
+
+    def __init__(self, scope: Construct, id_: str, *, plan: Plan) -> None:
+        super().__init__(scope, id_)
+        LocalBackend(self, path="terraform.tfstate")  # replace with your remote backend (docs/operators.md)
+        m = plan.manifest
+        org = m.organization
+        provider = AwsProvider(
+            self,
+            "aws",
+            region=org.home_region,
+            allowed_account_ids=[org.deployer_account_id],
+            default_tags=default_tags(plan),
+        )
+        for entry in m.stack_sets:
+            stack_set = CloudformationStackSet(
+                self,
+                f"stackset-{entry.purpose}",
+                name=entry.name,
+                description=f"orgguard {entry.purpose}: deployed by orgguard to every account of the target OUs",
+                template_body=plan.stackset_templates[entry.name],
+                permission_model="SERVICE_MANAGED",
+                auto_deployment=AutoDeployment(enabled=True, retain_stacks_on_account_removal=False),
+                call_as=entry.call_as,
+                capabilities=["CAPABILITY_NAMED_IAM"] if entry.purpose == "roles" else None,
+                managed_execution=ManagedExecution(active=True),
+                operation_preferences=StackSetOperationPreferences(
+                    failure_tolerance_percentage=10,
+                    max_concurrent_percentage=25,
+                    region_concurrency_type="PARALLEL",
+                ),
+                provider=provider,
+            )
+            for region in entry.regions:
+                CloudformationStackSetInstance(
+                    self,
+                    f"stackset-{entry.purpose}-{region}",
+                    stack_set_name=stack_set.name_ref,
+                    region=region,
+                    deployment_targets=DeploymentTargets(organizational_unit_ids=entry.target_ous),
+                    call_as=entry.call_as,
+                    operation_preferences=StackSetInstanceOperationPreferences(
+                        failure_tolerance_percentage=10,
+                        max_concurrent_percentage=25,
+                    ),
+                    provider=provider,
+                )
+        for i, ct in enumerate(m.control_tower):
+            ControltowerControl(
+                self,
+                f"ct-{ct.for_control}-{i}",
+                control_identifier=ct.control_identifier,
+                target_identifier=ct.target_identifier,
+                provider=provider,
+            )
+        if m.scp:
+            policy = OrganizationsPolicy(
+                self,
+                "scp",
+                name=m.scp.name,
+                description="orgguard: protects the remediation roles, runbooks, packs and recorder",
+                content=json.dumps(m.scp.policy, sort_keys=True),
+                type="SERVICE_CONTROL_POLICY",
+                provider=provider,
+            )
+            for target in m.scp.targets:
+                OrganizationsPolicyAttachment(
+                    self, f"scp-{target}", policy_id=policy.attr("id"), target_id=target, provider=provider
+                )
+
+
+class OrgRegionStack(TerraformStack):
+    """The organization conformance pack of one region: detection plus remediation bindings."""
+
+    def __init__(self, scope: Construct, id_: str, *, plan: Plan, region: str) -> None:
+        super().__init__(scope, id_)
+        LocalBackend(self, path="terraform.tfstate")  # replace with your remote backend (docs/operators.md)
+        m = plan.manifest
+        provider = AwsProvider(
+            self,
+            "aws",
+            region=region,
+            allowed_account_ids=[m.organization.deployer_account_id],
+            default_tags=default_tags(plan),
+        )
+        pack = next(p for p in m.conformance_packs if p.region == region)
+        ConfigOrganizationConformancePack(
+            self,
+            "conformance-pack",
+            name=pack.name,
+            template_body=plan.pack_templates[region],
+            excluded_accounts=pack.excluded_accounts,
+            provider=provider,
+        )
