@@ -11,7 +11,7 @@ import shutil
 import tempfile
 from pathlib import Path
 
-from cdktf import App
+from cdktf import App, TerraformStack
 
 from orgguard.config.load import ConfigError, load_governance
 from orgguard.manifest import Manifest
@@ -73,7 +73,17 @@ def _swap(new: Path, out: Path) -> None:
         shutil.rmtree(old, ignore_errors=True)
 
 
-def synthesize(config_path: Path, out_dir: Path) -> Manifest:
+def _write_hcl(app: App, outdir: Path) -> None:
+    """HCL beside the JSON (hcl/<stack>/main.tf) for teams that review or vendor plain HCL."""
+    for stack in app.node.children:
+        if not isinstance(stack, TerraformStack):
+            continue
+        target = outdir / "hcl" / stack.node.id
+        target.mkdir(parents=True, exist_ok=True)
+        (target / "main.tf").write_text(stack.to_hcl_terraform()["hcl"] + "\n")
+
+
+def synthesize(config_path: Path, out_dir: Path, *, hcl: bool = False) -> Manifest:
     """Validate, plan and synthesize; raises ConfigError (nothing written) on invalid input."""
     config_path = Path(config_path)
     out_dir = Path(out_dir).resolve()
@@ -81,7 +91,10 @@ def synthesize(config_path: Path, out_dir: Path) -> Manifest:
     out_dir.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.new-", dir=out_dir.parent))
     try:
-        build_app(plan, staging).synth()
+        app = build_app(plan, staging)
+        app.synth()
+        if hcl:
+            _write_hcl(app, staging)
         _write_artifacts(plan, staging)
         _swap(staging, out_dir)
     except BaseException:

@@ -16,7 +16,7 @@ def _synth(args: argparse.Namespace) -> int:
     from orgguard.synth.build import MANIFEST_FILE, synthesize
 
     try:
-        manifest = synthesize(Path(args.config), Path(args.out))
+        manifest = synthesize(Path(args.config), Path(args.out), hcl=args.hcl)
     except ConfigError as exc:
         for problem in exc.problems:
             print(f"{exc.source}: {problem}", file=sys.stderr)
@@ -52,6 +52,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("synth", help="validate a governance file and synthesize the stacks and plan manifest")
     p.add_argument("--config", default="governance.yaml", help="governance file (default: governance.yaml)")
     p.add_argument("--out", default="cdktf.out", help="output directory (default: cdktf.out)")
+    p.add_argument("--hcl", action="store_true", help="also write HCL to OUT/hcl/<stack>/main.tf")
     p.set_defaults(func=_synth)
     s = sub.add_parser("schema", help="print the governance file's JSON Schema")
     s.add_argument("--output", help="write to this file instead of standard output")

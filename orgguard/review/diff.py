@@ -1,0 +1,382 @@
+"""What changed between the previous plan manifest and this one, with the risky changes flagged.
+
+Most changes are for reading (a parameter, a document hash); a few can quietly weaken the guardrails
+across hundreds of accounts, and those become flags a pipeline gate refuses without approval:
+a widened permission, a control disabled or removed, remediation downgraded, a new excluded account,
+a region or OU dropped, an exemption added or extended.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from orgguard.manifest import ControlEntry, Manifest, RoleEntry
+from orgguard.review.plain import account as in_words
+from orgguard.review.policy import merged, widenings
+
+WIDENED = "widened-permission"
+DISABLED = "control-disabled"
+DOWNGRADED = "remediation-downgraded"
+EXCLUSION = "new-exclusion"
+SCOPE = "scope-reduced"
+EXEMPTION = "exemption-added"
+
+FLAG_TITLES = {
+    WIDENED: "WIDENED PERMISSION",
+    DISABLED: "CONTROL DISABLED",
+    DOWNGRADED: "REMEDIATION DOWNGRADED",
+    EXCLUSION: "NEW EXCLUDED ACCOUNT",
+    SCOPE: "SCOPE REDUCED",
+    EXEMPTION: "EXEMPTION ADDED",
+}
+
+_MODE_RANK = {"automatic": 2, "manual": 1, "off": 0}
+_TUNING = (
+    "target_version",
+    "maximum_automatic_attempts",
+    "retry_attempt_seconds",
+    "concurrent_execution_rate_percentage",
+    "error_percentage",
+)
+
+
+@dataclass(frozen=True)
+class Flag:
+    """A change that needs explicit approval before it may be applied."""
+
+    kind: str
+    subject: str
+    detail: str
+
+    @property
+    def title(self) -> str:
+        return FLAG_TITLES[self.kind]
+
+    def line(self) -> str:
+        return f"[{self.title}] {self.subject}: {self.detail}"
+
+
+@dataclass(frozen=True)
+class Change:
+    """A change for reading: area (control, role, ...), what, and how."""
+
+    area: str
+    subject: str
+    detail: str
+
+
+@dataclass
+class ManifestDiff:
+    previous_sha256: str | None
+    current_sha256: str
+    added_controls: list[str] = field(default_factory=list)
+    removed_controls: list[str] = field(default_factory=list)
+    changed_controls: list[str] = field(default_factory=list)
+    changes: list[Change] = field(default_factory=list)
+    flags: list[Flag] = field(default_factory=list)
+
+    @property
+    def first_deployment(self) -> bool:
+        return self.previous_sha256 is None
+
+    @property
+    def empty(self) -> bool:
+        return not (self.changes or self.flags)
+
+    def flag(self, kind: str, subject: str, detail: str) -> None:
+        item = Flag(kind, subject, detail)
+        if item not in self.flags:
+            self.flags.append(item)
+
+    def change(self, area: str, subject: str, detail: str) -> None:
+        self.changes.append(Change(area, subject, detail))
+
+
+def _fmt(value: Any) -> str:
+    if value is None:
+        return "(none)"
+    if isinstance(value, list):
+        return ", ".join(str(v) for v in value) or "(none)"
+    return str(value)
+
+
+def _by(items: list[Any], key: str) -> dict[str, Any]:
+    return {getattr(i, key): i for i in items}
+
+
+def _diff_mapping(
+    diff: ManifestDiff, area: str, subject: str, label: str, old: dict[str, Any], new: dict[str, Any]
+) -> None:
+    for key in sorted(set(old) | set(new)):
+        before, after = old.get(key), new.get(key)
+        if before == after:
+            continue
+        if hasattr(before, "model_dump"):
+            before = before.model_dump(exclude_none=True)
+        if hasattr(after, "model_dump"):
+            after = after.model_dump(exclude_none=True)
+        if key not in old:
+            diff.change(area, subject, f"{label} {key} added: {after}")
+        elif key not in new:
+            diff.change(area, subject, f"{label} {key} removed (was {before})")
+        else:
+            diff.change(area, subject, f"{label} {key}: {before} → {after}")
+
+
+def _diff_control(diff: ManifestDiff, old: ControlEntry, new: ControlEntry) -> None:
+    cid = new.id
+    before = len(diff.changes) + len(diff.flags)
+    if old.enabled and not new.enabled:
+        diff.flag(DISABLED, cid, "control disabled: it will no longer detect or remediate anywhere")
+    elif new.enabled and not old.enabled:
+        diff.change("control", cid, "control enabled")
+    for attr in ("title", "severity"):
+        if getattr(old, attr) != getattr(new, attr):
+            diff.change("control", cid, f"{attr}: {getattr(old, attr)} → {getattr(new, attr)}")
+    if old.mappings != new.mappings:
+        diff.change("control", cid, f"mappings: {old.mappings.model_dump()} → {new.mappings.model_dump()}")
+    if old.resource_types != new.resource_types:
+        diff.change("control", cid, f"resource types: {_fmt(old.resource_types)} → {_fmt(new.resource_types)}")
+    o, n = old.rule, new.rule
+    for attr in ("name", "source_owner", "source_identifier", "policy_runtime", "resource_types"):
+        if getattr(o, attr) != getattr(n, attr):
+            diff.change("control", cid, f"rule {attr}: {_fmt(getattr(o, attr))} → {_fmt(getattr(n, attr))}")
+    if o.policy_text != n.policy_text:
+        diff.change("control", cid, "rule Guard policy text changed")
+    _diff_mapping(diff, "control", cid, "rule parameter", o.input_parameters, n.input_parameters)
+    ro, rn = old.remediation, new.remediation
+    if ro.mode != rn.mode:
+        words = f"remediation {ro.mode} → {rn.mode}"
+        if _MODE_RANK[rn.mode] < _MODE_RANK[ro.mode] and new.enabled:
+            diff.flag(
+                DOWNGRADED,
+                cid,
+                words + ": findings are no longer fixed " + ("automatically" if rn.mode == "manual" else "at all"),
+            )
+        else:
+            diff.change("control", cid, words)
+    for attr in ("document", "role", *_TUNING):
+        if getattr(ro, attr) != getattr(rn, attr):
+            diff.change("control", cid, f"remediation {attr}: {_fmt(getattr(ro, attr))} → {_fmt(getattr(rn, attr))}")
+    _diff_mapping(diff, "control", cid, "remediation parameter", dict(ro.parameters), dict(rn.parameters))
+    if old.caveats != new.caveats:
+        diff.change("control", cid, "caveats changed")
+    if len(diff.changes) + len(diff.flags) > before:
+        diff.changed_controls.append(cid)
+
+
+def _diff_controls(diff: ManifestDiff, old: Manifest | None, new: Manifest) -> None:
+    before = _by(old.controls, "id") if old else {}
+    after = _by(new.controls, "id")
+    for cid, entry in after.items():
+        if cid not in before:
+            diff.added_controls.append(cid)
+            state = f"enabled, remediation {entry.remediation.mode}" if entry.enabled else "disabled"
+            diff.change("control", cid, f"control added ({state})")
+        else:
+            _diff_control(diff, before[cid], entry)
+    for cid, entry in before.items():
+        if cid not in after:
+            diff.removed_controls.append(cid)
+            if entry.enabled:
+                diff.flag(DISABLED, cid, "control removed from the plan: it will no longer be enforced")
+            else:
+                diff.change("control", cid, "control removed (it was disabled)")
+
+
+def _role_policy(role: RoleEntry | None) -> dict[str, Any] | None:
+    return merged(role.permission_policies.values()) if role else None
+
+
+def _diff_roles(diff: ManifestDiff, old: Manifest | None, new: Manifest) -> None:
+    before = _by(old.roles, "name") if old else {}
+    after = _by(new.roles, "name")
+    for name, role in after.items():
+        prev = before.get(name)
+        subject = f"role {name}"
+        trust = widenings(prev.trust_policy if prev else None, role.trust_policy)
+        perms = widenings(_role_policy(prev), _role_policy(role))
+        if prev is None:
+            if trust or perms:
+                words = [f"trust policy {in_words(w.detail)}" for w in trust] + [in_words(w.detail) for w in perms]
+                diff.flag(WIDENED, subject, "new role: " + "; ".join(words))
+            else:
+                diff.change("role", name, "role added (grants nothing)")
+            continue
+        for w in trust:
+            diff.flag(WIDENED, subject, f"trust policy: {in_words(w.detail)}")
+        for w in perms:
+            diff.flag(WIDENED, subject, in_words(w.detail))
+        if prev.trust_policy != role.trust_policy and not trust:
+            diff.change("role", name, "trust policy changed, not widened (narrowed or reworded)")
+        if prev.permission_policies != role.permission_policies and not perms:
+            diff.change("role", name, "permissions changed, not widened (narrowed or reworded)")
+        if prev.used_by != role.used_by:
+            diff.change("role", name, f"used by: {_fmt(prev.used_by)} → {_fmt(role.used_by)}")
+    for name in before:
+        if name not in after:
+            diff.change("role", name, "role removed")
+
+
+def _diff_documents(diff: ManifestDiff, old: Manifest | None, new: Manifest) -> None:
+    before = _by(old.documents, "name") if old else {}
+    after = _by(new.documents, "name")
+    for name, doc in after.items():
+        prev = before.get(name)
+        if prev is None:
+            diff.change("document", name, f"document added (sha256 {doc.sha256})")
+            continue
+        if prev.sha256 != doc.sha256:
+            diff.change("document", name, f"content changed: sha256 {prev.sha256} → {doc.sha256}")
+        for attr in ("revokes", "never_touches"):
+            if getattr(prev, attr) != getattr(doc, attr):
+                diff.change("document", name, f"{attr.replace('_', ' ')}: {getattr(doc, attr)}")
+        if prev.regions != doc.regions:
+            diff.change("document", name, f"regions: {_fmt(prev.regions)} → {_fmt(doc.regions)}")
+    for name in before:
+        if name not in after:
+            diff.change("document", name, "document removed")
+
+
+def _diff_list(
+    diff: ManifestDiff, subject: str, label: str, old: list[str], new: list[str], flag_removed: bool
+) -> None:
+    for item in old:
+        if item not in new:
+            if flag_removed:
+                diff.flag(SCOPE, subject, f"{label} {item} removed: the guardrails no longer reach it")
+            else:
+                diff.change("scope", subject, f"{label} {item} removed")
+    for item in new:
+        if item not in old:
+            diff.change("scope", subject, f"{label} {item} added")
+
+
+def _diff_scope(diff: ManifestDiff, old: Manifest | None, new: Manifest) -> None:
+    o, n = (old.organization if old else None), new.organization
+    _diff_list(diff, "organization", "region", o.regions if o else [], n.regions, True)
+    _diff_list(diff, "organization", "target OU", o.target_ous if o else [], n.target_ous, True)
+    _diff_list(diff, "vended accounts", "account", old.accounts if old else [], new.accounts, True)
+    if o:
+        for attr in ("management_account_id", "delegated_admin_account_id", "deployer_account_id", "home_region"):
+            if getattr(o, attr) != getattr(n, attr):
+                diff.change("scope", "organization", f"{attr}: {getattr(o, attr)} → {getattr(n, attr)}")
+        if old and old.mode != new.mode:
+            diff.change("scope", "plan", f"mode: {old.mode} → {new.mode}")
+    excluded_before = {e.account_id for e in o.excluded_accounts} if o else set()
+    for e in n.excluded_accounts:
+        if e.account_id not in excluded_before:
+            diff.flag(EXCLUSION, f"account {e.account_id}", f"excluded from every control: {e.reason}")
+    for account in excluded_before - {e.account_id for e in n.excluded_accounts}:
+        diff.change("scope", f"account {account}", "no longer excluded")
+    # Organization packs share one name across regions: a pack is its name in its region.
+    packs_before = {(p.name, p.region): p for p in (old.conformance_packs if old else [])}
+    packs_after = {(p.name, p.region): p for p in new.conformance_packs}
+    org_excluded = {e.account_id for e in n.excluded_accounts}
+    for key, pack in packs_after.items():
+        label = f"{pack.name} ({pack.region})"
+        prev = packs_before.get(key)
+        if prev is None:
+            diff.change("conformance pack", label, "pack added")
+        else:
+            if prev.template_sha256 != pack.template_sha256:
+                diff.change("conformance pack", label, "template changed")
+            _diff_list(diff, f"conformance pack {label}", "rule", prev.rules, pack.rules, False)
+        previously = set(prev.excluded_accounts) if prev else excluded_before
+        for acct in pack.excluded_accounts:
+            if acct not in previously and acct not in (org_excluded - excluded_before):
+                diff.flag(EXCLUSION, f"account {acct}", f"excluded from conformance pack {label}")
+    for key in packs_before.keys() - packs_after.keys():
+        diff.change("conformance pack", f"{key[0]} ({key[1]})", "pack removed")
+    sets_before = _by(old.stack_sets, "name") if old else {}
+    for ss in new.stack_sets:
+        prev = sets_before.get(ss.name)
+        if prev is None:
+            diff.change("stackset", ss.name, f"StackSet added ({ss.purpose})")
+            continue
+        _diff_list(diff, f"StackSet {ss.name}", "target OU", prev.target_ous, ss.target_ous, True)
+        _diff_list(diff, f"StackSet {ss.name}", "region", prev.regions, ss.regions, True)
+        if prev.template_sha256 != ss.template_sha256:
+            diff.change("stackset", ss.name, "template changed")
+    for name in sets_before:
+        if name not in {s.name for s in new.stack_sets}:
+            diff.change("stackset", name, "StackSet removed")
+
+
+def _diff_control_tower(diff: ManifestDiff, old: Manifest | None, new: Manifest) -> None:
+    key = lambda c: (c.control_identifier, c.target_identifier)  # noqa: E731
+    before = {key(c): c for c in (old.control_tower if old else [])}
+    after = {key(c): c for c in new.control_tower}
+    for k, c in after.items():
+        if k not in before:
+            diff.change("control tower", c.control_identifier, f"enabled on {c.target_identifier}")
+    for k, c in before.items():
+        if k not in after:
+            diff.flag(DISABLED, f"Control Tower {c.control_identifier}", f"no longer enabled on {c.target_identifier}")
+
+
+def _diff_scp(diff: ManifestDiff, old: Manifest | None, new: Manifest) -> None:
+    o, n = (old.scp if old else None), new.scp
+    if o and not n:
+        diff.flag(WIDENED, f"SCP {o.name}", "SCP removed: governance resources are no longer protected")
+        return
+    if not n:
+        return
+    if not o:
+        diff.change("scp", n.name, f"SCP added, attached to {_fmt(n.targets)}")
+        return
+    for w in widenings(o.policy, n.policy):
+        diff.flag(WIDENED, f"SCP {n.name}", in_words(w.detail))
+    if o.policy != n.policy and not widenings(o.policy, n.policy):
+        diff.change("scp", n.name, "policy changed, no Deny dropped")
+    _diff_list(diff, f"SCP {n.name}", "target", o.targets, n.targets, True)
+
+
+def _diff_exemptions(diff: ManifestDiff, old: Manifest | None, new: Manifest) -> None:
+    before = {(e.account_id, e.security_group_id): e for e in (old.exemptions if old else [])}
+    after = {(e.account_id, e.security_group_id): e for e in new.exemptions}
+    for k, e in after.items():
+        subject = f"{e.security_group_id} in {e.account_id}"
+        prev = before.get(k)
+        if prev is None:
+            diff.flag(EXEMPTION, subject, f"exempt until {e.expires}, owner {e.owner}: {e.reason}")
+        elif e.expires > prev.expires:
+            diff.flag(EXEMPTION, subject, f"exemption extended from {prev.expires} to {e.expires}, owner {e.owner}")
+        elif prev != e:
+            diff.change("exemption", subject, f"owner/reason/expiry updated (expires {e.expires})")
+    for k, e in before.items():
+        if k not in after:
+            diff.change("exemption", f"{e.security_group_id} in {e.account_id}", "exemption removed")
+    if old and old.exemption_tag_key != new.exemption_tag_key:
+        diff.change("exemption", "tag key", f"{old.exemption_tag_key} → {new.exemption_tag_key}")
+
+
+def _diff_misc(diff: ManifestDiff, old: Manifest | None, new: Manifest) -> None:
+    if old is None:
+        return
+    if old.fast_path != new.fast_path:
+        if new.fast_path is None:
+            diff.change("fast path", "EventBridge", "fast path removed: remediation waits for Config evaluation")
+        else:
+            diff.change("fast path", new.fast_path.rule_name, "fast path added or changed")
+    removed = [t for t in old.recorder_resource_types if t not in new.recorder_resource_types]
+    if removed:
+        diff.change("recorder", "resource types", f"no longer required: {_fmt(removed)}")
+
+
+def diff_manifests(previous: Manifest | None, current: Manifest) -> ManifestDiff:
+    """Compare two plans; ``previous=None`` is a first deployment, where everything is new."""
+    diff = ManifestDiff(previous.sha256() if previous else None, current.sha256())
+    for step in (
+        _diff_controls,
+        _diff_roles,
+        _diff_documents,
+        _diff_scope,
+        _diff_control_tower,
+        _diff_scp,
+        _diff_exemptions,
+        _diff_misc,
+    ):
+        step(diff, previous, current)
+    return diff
