@@ -23,6 +23,7 @@ STAGES = (
     "orgguard.review.cli",
     "orgguard.verify.cli",
     "orgguard.sandbox.cli",
+    "orgguard.demo",
 )
 
 

@@ -1,0 +1,1 @@
+"""Runbook handlers: self-contained modules (stdlib + boto3) embedded verbatim into SSM documents."""

@@ -1,0 +1,73 @@
+"""The rule-shape matrix: every ingress shape the revoke runbook must close or keep, as a specification.
+
+Shared by the tests, the coverage bench and any live canary, so all three judge the same shapes.
+`expected` is what a correct runbook does with restricted ports `RESTRICTED_PORTS` (22 and 3389).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Literal
+
+RESTRICTED_PORTS = (22, 3389)
+Expected = Literal["revoke", "keep"]
+Source = Literal["ipv4-any", "ipv6-any", "ipv4-private", "ipv6-narrow", "security-group", "prefix-list"]
+
+
+@dataclass(frozen=True)
+class RuleShape:
+    """One ingress rule: protocol, port range and source kind, and whether it must be revoked."""
+
+    name: str
+    protocol: str
+    from_port: int | None
+    to_port: int | None
+    source: Source
+    expected: Expected
+
+    def permission(self, *, group_ref: str | None = None, prefix_list: str | None = None) -> dict[str, Any]:
+        """The IpPermissions entry that creates this rule (AuthorizeSecurityGroupIngress shape)."""
+        perm: dict[str, Any] = {"IpProtocol": self.protocol}
+        if self.from_port is not None:
+            perm.update(FromPort=self.from_port, ToPort=self.to_port)
+        if self.source == "ipv4-any":
+            perm["IpRanges"] = [{"CidrIp": "0.0.0.0/0"}]
+        elif self.source == "ipv6-any":
+            perm["Ipv6Ranges"] = [{"CidrIpv6": "::/0"}]
+        elif self.source == "ipv4-private":
+            perm["IpRanges"] = [{"CidrIp": "10.0.0.0/8"}]
+        elif self.source == "ipv6-narrow":
+            perm["Ipv6Ranges"] = [{"CidrIpv6": "2001:db8::/32"}]
+        elif self.source == "security-group":
+            if not group_ref:
+                raise ValueError(f"{self.name}: pass group_ref, the ID of the referenced security group")
+            perm["UserIdGroupPairs"] = [{"GroupId": group_ref}]
+        else:
+            if not prefix_list:
+                raise ValueError(f"{self.name}: pass prefix_list, the ID of a managed prefix list")
+            perm["PrefixListIds"] = [{"PrefixListId": prefix_list}]
+        return perm
+
+
+SHAPES: tuple[RuleShape, ...] = (
+    RuleShape("22/tcp from 0.0.0.0/0", "tcp", 22, 22, "ipv4-any", "revoke"),
+    RuleShape("22/tcp from ::/0", "tcp", 22, 22, "ipv6-any", "revoke"),
+    RuleShape("3389/tcp from 0.0.0.0/0", "tcp", 3389, 3389, "ipv4-any", "revoke"),
+    RuleShape("3389/tcp from ::/0", "tcp", 3389, 3389, "ipv6-any", "revoke"),
+    RuleShape("all TCP (0-65535) from 0.0.0.0/0", "tcp", 0, 65535, "ipv4-any", "revoke"),
+    RuleShape("all TCP (0-65535) from ::/0", "tcp", 0, 65535, "ipv6-any", "revoke"),
+    RuleShape("all traffic (-1) from 0.0.0.0/0", "-1", None, None, "ipv4-any", "revoke"),
+    RuleShape("all traffic (-1) from ::/0", "-1", None, None, "ipv6-any", "revoke"),
+    RuleShape("tcp 20-30 (contains 22) from 0.0.0.0/0", "tcp", 20, 30, "ipv4-any", "revoke"),
+    RuleShape("tcp 3000-4000 (contains 3389) from ::/0", "tcp", 3000, 4000, "ipv6-any", "revoke"),
+    RuleShape("tcp 1000-2000 (no restricted port) from 0.0.0.0/0", "tcp", 1000, 2000, "ipv4-any", "keep"),
+    RuleShape("udp 22 from 0.0.0.0/0", "udp", 22, 22, "ipv4-any", "keep"),
+    RuleShape("icmp (all types) from 0.0.0.0/0", "icmp", -1, -1, "ipv4-any", "keep"),
+    RuleShape("22/tcp from 10.0.0.0/8 (private)", "tcp", 22, 22, "ipv4-private", "keep"),
+    RuleShape("22/tcp from 2001:db8::/32 (narrow IPv6)", "tcp", 22, 22, "ipv6-narrow", "keep"),
+    RuleShape("all traffic from 10.0.0.0/8 (private)", "-1", None, None, "ipv4-private", "keep"),
+    RuleShape("22/tcp from a security group", "tcp", 22, 22, "security-group", "keep"),
+    RuleShape("22/tcp from a prefix list", "tcp", 22, 22, "prefix-list", "keep"),
+    RuleShape("443/tcp from 0.0.0.0/0", "tcp", 443, 443, "ipv4-any", "keep"),
+    RuleShape("443/tcp from ::/0", "tcp", 443, 443, "ipv6-any", "keep"),
+)

@@ -1,0 +1,216 @@
+"""WSGI layer in front of moto: latency and throttle injection, locked accounts, request counts.
+
+It sits outside moto so it works the same for every service, and it answers the sandbox's own
+control calls under ``/_orgguard/`` (lock an account, read or reset the request counters).
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import re
+import threading
+import time
+import uuid
+from collections import Counter
+from collections.abc import Callable, Iterable
+from typing import Any
+from urllib.parse import parse_qs
+
+CONTROL_PREFIX = "/_orgguard/"
+_CREDENTIAL = re.compile(r"Credential=([^/]+)/\d{8}/([^/]+)/([^/]+)/")
+_ROLE_ARN = re.compile(r"^arn:aws[\w-]*:iam::(\d{12}):role/(?:.*/)?([^/]+)$")
+
+StartResponse = Callable[..., Any]
+WsgiApp = Callable[[dict[str, Any], StartResponse], Iterable[bytes]]
+
+
+class SandboxState:
+    """Mutable switches shared by the middleware and the control endpoints (thread-safe)."""
+
+    def __init__(self, *, latency_ms: int = 0, throttle_every: int = 0) -> None:
+        self.latency_ms = latency_ms
+        self.throttle_every = throttle_every
+        self.armed = False  # latency/throttle only after bootstrap, so start-up stays fast
+        self.locked: set[str] = set()
+        self.member_accounts: set[str] = set()
+        self.counts: Counter[tuple[str, str, str, str]] = Counter()
+        self.throttled = 0
+        self._seen = 0
+        self._lock = threading.Lock()
+
+    def next_is_throttled(self) -> bool:
+        with self._lock:
+            self._seen += 1
+            hit = self.throttle_every > 0 and self._seen % self.throttle_every == 0
+            if hit:
+                self.throttled += 1
+            return hit
+
+    def count(self, key: tuple[str, str, str, str]) -> None:
+        with self._lock:
+            self.counts[key] += 1
+
+    def stats(self) -> dict[str, Any]:
+        with self._lock:
+            rows = [
+                {"account_id": a, "region": r, "service": s, "action": act, "count": n}
+                for (a, r, s, act), n in sorted(self.counts.items())
+            ]
+            return {"total": sum(self.counts.values()), "throttled": self.throttled, "calls": rows}
+
+    def reset_stats(self) -> None:
+        with self._lock:
+            self.counts.clear()
+            self.throttled = 0
+
+
+def _read_body(environ: dict[str, Any]) -> bytes:
+    """Read the request body and put it back so moto can read it again."""
+    try:
+        size = int(environ.get("CONTENT_LENGTH") or 0)
+    except ValueError:
+        size = 0
+    body = environ["wsgi.input"].read(size) if size else b""
+    environ["wsgi.input"] = io.BytesIO(body)
+    return body
+
+
+def _action(environ: dict[str, Any], body: bytes) -> str:
+    target = environ.get("HTTP_X_AMZ_TARGET")
+    if target:
+        return target.rsplit(".", 1)[-1]
+    if environ.get("CONTENT_TYPE", "").startswith("application/x-www-form-urlencoded"):
+        values = parse_qs(body.decode("utf-8", "replace")).get("Action")
+        if values:
+            return values[0]
+    return f"{environ.get('REQUEST_METHOD', 'GET')} {environ.get('PATH_INFO', '/')}"
+
+
+def _error(environ: dict[str, Any], status: str, code: str, message: str) -> tuple[str, list, bytes]:
+    """An error shaped for the request's protocol, so botocore parses the code (and retries throttles)."""
+    request_id = str(uuid.uuid4())
+    ctype = environ.get("CONTENT_TYPE", "")
+    if environ.get("HTTP_X_AMZ_TARGET") or ctype.startswith("application/x-amz-json"):
+        body = json.dumps({"__type": code, "message": message}).encode()
+        headers = [("Content-Type", "application/x-amz-json-1.1"), ("x-amzn-RequestId", request_id)]
+    elif ctype.startswith("application/x-www-form-urlencoded"):
+        body = (
+            f"<ErrorResponse><Error><Type>Sender</Type><Code>{code}</Code><Message>{message}</Message>"
+            f"</Error><RequestId>{request_id}</RequestId></ErrorResponse>"
+        ).encode()
+        headers = [("Content-Type", "text/xml"), ("x-amzn-RequestId", request_id)]
+    else:  # rest-json services (Control Tower and friends) read the header
+        body = json.dumps({"message": message}).encode()
+        headers = [
+            ("Content-Type", "application/json"),
+            ("x-amzn-ErrorType", code),
+            ("x-amzn-RequestId", request_id),
+        ]
+    headers.append(("Content-Length", str(len(body))))
+    return status, headers, body
+
+
+def _throttle_code(environ: dict[str, Any], service: str) -> str:
+    if service == "ec2":
+        return "RequestLimitExceeded"
+    if environ.get("CONTENT_TYPE", "").startswith("application/x-www-form-urlencoded"):
+        return "Throttling"
+    return "ThrottlingException"
+
+
+class SandboxMiddleware:
+    """Wraps moto's dispatcher application."""
+
+    def __init__(
+        self,
+        app: WsgiApp,
+        state: SandboxState,
+        role_exists: Callable[[str, str], bool],
+        account_of_key: Callable[[str], str],
+    ) -> None:
+        self.app = app
+        self.state = state
+        self.role_exists = role_exists
+        self.account_of_key = account_of_key
+        self.control: dict[str, Callable[[dict[str, Any], bytes], Any]] = {
+            "stats": lambda env, body: self.state.stats(),
+            "stats/reset": self._reset,
+            "lock": self._lock_account,
+            "unlock": self._unlock_account,
+        }
+        # Services moto lacks entirely, answered here: signing name -> handler(environ, body, account, region)
+        self.services: dict[str, Callable[[dict[str, Any], bytes, str, str], tuple[str, list, bytes]]] = {}
+
+    def _reset(self, environ: dict[str, Any], body: bytes) -> dict[str, Any]:
+        self.state.reset_stats()
+        return {"ok": True}
+
+    def _lock_account(self, environ: dict[str, Any], body: bytes) -> dict[str, Any]:
+        account = json.loads(body or b"{}").get("account_id", "")
+        self.state.locked.add(str(account))
+        return {"locked": sorted(self.state.locked)}
+
+    def _unlock_account(self, environ: dict[str, Any], body: bytes) -> dict[str, Any]:
+        account = json.loads(body or b"{}").get("account_id", "")
+        self.state.locked.discard(str(account))
+        return {"locked": sorted(self.state.locked)}
+
+    def register_control(self, name: str, handler: Callable[[dict[str, Any], bytes], Any]) -> None:
+        """Let an extension add its own control endpoint (for example a test hook)."""
+        self.control[name] = handler
+
+    def _answer_control(self, environ: dict[str, Any], start_response: StartResponse) -> list[bytes]:
+        name = environ.get("PATH_INFO", "")[len(CONTROL_PREFIX) :].strip("/")
+        handler = self.control.get(name)
+        body = _read_body(environ)
+        if handler is None:
+            payload, status = {"error": f"unknown control endpoint {name!r}"}, "404 Not Found"
+        else:
+            payload, status = handler(environ, body), "200 OK"
+        data = json.dumps(payload).encode()
+        start_response(status, [("Content-Type", "application/json"), ("Content-Length", str(len(data)))])
+        return [data]
+
+    def _denied_assume_role(self, environ: dict[str, Any], body: bytes, service: str) -> str | None:
+        """Why an sts:AssumeRole must be refused (locked account, missing role), else None."""
+        if service != "sts" or _action(environ, body) != "AssumeRole":
+            return None
+        arn = (parse_qs(body.decode("utf-8", "replace")).get("RoleArn") or [""])[0]
+        match = _ROLE_ARN.match(arn)
+        if not match:
+            return None
+        account, role = match.groups()
+        if account in self.state.locked:
+            return f"User is not authorized to perform: sts:AssumeRole on resource: {arn}"
+        if account in self.state.member_accounts and not self.role_exists(account, role):
+            return f"User is not authorized to perform: sts:AssumeRole on resource: {arn}"
+        return None
+
+    def __call__(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
+        if environ.get("PATH_INFO", "").startswith(CONTROL_PREFIX):
+            return self._answer_control(environ, start_response)
+        body = _read_body(environ)
+        match = _CREDENTIAL.search(environ.get("HTTP_AUTHORIZATION", ""))
+        key, region, service = match.groups() if match else ("", "", "")
+        if self.state.armed:
+            if self.state.latency_ms:
+                time.sleep(self.state.latency_ms / 1000)
+            if self.state.next_is_throttled():
+                status, headers, data = _error(
+                    environ, "400 Bad Request", _throttle_code(environ, service), "Rate exceeded"
+                )
+                start_response(status, headers)
+                return [data]
+            self.state.count((self.account_of_key(key) if key else "", region, service, _action(environ, body)))
+        handler = self.services.get(service)
+        if handler is not None:
+            status, headers, data = handler(environ, body, self.account_of_key(key), region)
+            start_response(status, headers)
+            return [data]
+        reason = self._denied_assume_role(environ, body, service)
+        if reason:
+            status, headers, data = _error(environ, "403 Forbidden", "AccessDenied", reason)
+            start_response(status, headers)
+            return [data]
+        return self.app(environ, start_response)

@@ -1,0 +1,144 @@
+"""AWS Config remediation configurations, which moto 5.2.5 lacks.
+
+Put/Describe/DeleteRemediationConfiguration(s) shaped like botocore's ``config`` model, one store per
+account and region. Conformance-pack deployments (config_org.py) write here too, marked with
+``CreatedByService`` as AWS does, and then refuse Put from the account like AWS.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import uuid
+from typing import TYPE_CHECKING, Any
+
+from moto.config.models import config_backends
+from moto.config.responses import ConfigResponse
+from moto.core.exceptions import JsonRESTError
+
+if TYPE_CHECKING:
+    from orgguard.sandbox.server import ServerContext
+
+CONFORMS_SERVICE = "config-conforms.amazonaws.com"
+_LOCK = threading.RLock()
+# (account, region) -> config rule name -> RemediationConfiguration (API shape)
+STORE: dict[tuple[str, str], dict[str, dict[str, Any]]] = {}
+
+
+class ConfigError(JsonRESTError):
+    """An AWS Config error with the code botocore's model names."""
+
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(code, message)
+
+
+def store_for(account_id: str, region: str) -> dict[str, dict[str, Any]]:
+    with _LOCK:
+        return STORE.setdefault((account_id, region), {})
+
+
+def _rule_exists(account_id: str, region: str, rule_name: str) -> bool:
+    return rule_name in config_backends[account_id][region].config_rules
+
+
+def _rule_is_service_linked(account_id: str, region: str, rule_name: str) -> bool:
+    rule = config_backends[account_id][region].config_rules.get(rule_name)
+    return bool(rule is not None and getattr(rule, "created_by", None))
+
+
+def validate(config: dict[str, Any]) -> None:
+    """The checks AWS makes before it stores a remediation configuration."""
+    for key in ("ConfigRuleName", "TargetType", "TargetId"):
+        if not config.get(key):
+            raise ConfigError("InvalidParameterValueException", f"{key} is required.")
+    if config["TargetType"] != "SSM_DOCUMENT":
+        raise ConfigError("InvalidParameterValueException", "TargetType must be SSM_DOCUMENT.")
+    params = config.get("Parameters") or {}
+    if len(params) > 25:
+        raise ConfigError("InvalidParameterValueException", "A remediation takes at most 25 parameters.")
+    for name, value in params.items():
+        kinds = [k for k in ("ResourceValue", "StaticValue") if k in value]
+        if len(kinds) != 1:
+            raise ConfigError(
+                "InvalidParameterValueException",
+                f"Parameter {name} must have exactly one of ResourceValue or StaticValue.",
+            )
+        if "ResourceValue" in value and value["ResourceValue"].get("Value") != "RESOURCE_ID":
+            raise ConfigError("InvalidParameterValueException", f"Parameter {name}: only RESOURCE_ID is dynamic.")
+    if config.get("Automatic") and "AutomationAssumeRole" not in params:
+        raise ConfigError(
+            "InvalidParameterValueException",
+            "Automatic remediation requires the AutomationAssumeRole parameter.",
+        )
+    attempts = config.get("MaximumAutomaticAttempts")
+    if attempts is not None and not 1 <= int(attempts) <= 25:
+        raise ConfigError("InvalidParameterValueException", "MaximumAutomaticAttempts must be 1-25.")
+
+
+def put(account_id: str, region: str, config: dict[str, Any], *, created_by: str | None = None) -> dict[str, Any]:
+    """Store one configuration (validated), keeping its ARN across updates."""
+    validate(config)
+    rules = store_for(account_id, region)
+    name = config["ConfigRuleName"]
+    with _LOCK:
+        old = rules.get(name)
+        arn = (old or {}).get("Arn") or (
+            f"arn:aws:config:{region}:{account_id}:remediation-configuration/{name}/{uuid.uuid4()}"
+        )
+        stored = {k: v for k, v in config.items() if k not in ("Arn", "CreatedByService")}
+        stored["Arn"] = arn
+        if created_by:
+            stored["CreatedByService"] = created_by
+        rules[name] = stored
+        return stored
+
+
+def delete(account_id: str, region: str, rule_name: str) -> None:
+    with _LOCK:
+        store_for(account_id, region).pop(rule_name, None)
+
+
+class _Api:
+    """Methods grafted onto moto's ConfigResponse (its dispatcher calls them by action name)."""
+
+    def put_remediation_configurations(self: Any) -> str:
+        account, region = self.current_account, self.region
+        configs = self._get_param("RemediationConfigurations") or []
+        if not 1 <= len(configs) <= 25:
+            raise ConfigError("InvalidParameterValueException", "Give 1-25 RemediationConfigurations.")
+        failed = []
+        for config in configs:
+            name = config.get("ConfigRuleName", "")
+            if not _rule_exists(account, region, name):
+                failed.append({"FailureMessage": f"The Config rule {name} does not exist.", "FailedItems": [config]})
+                continue
+            if _rule_is_service_linked(account, region, name):
+                raise ConfigError(
+                    "InsufficientPermissionsException",
+                    f"The rule {name} is a service-linked rule; its remediation is managed by the service.",
+                )
+            put(account, region, config)
+        return json.dumps({"FailedBatches": failed})
+
+    def describe_remediation_configurations(self: Any) -> str:
+        rules = store_for(self.current_account, self.region)
+        names = self._get_param("ConfigRuleNames") or []
+        found = [rules[n] for n in names if n in rules]
+        return json.dumps({"RemediationConfigurations": found})
+
+    def delete_remediation_configuration(self: Any) -> str:
+        account, region = self.current_account, self.region
+        name = self._get_param("ConfigRuleName")
+        if name not in store_for(account, region):
+            raise ConfigError(
+                "NoSuchRemediationConfigurationException",
+                f"No RemediationConfiguration for rule exists with the name: '{name}'.",
+            )
+        delete(account, region, name)
+        return json.dumps({})
+
+
+def install(ctx: ServerContext) -> None:
+    for name in ("put_remediation_configurations", "describe_remediation_configurations",
+                 "delete_remediation_configuration"):  # fmt: skip
+        setattr(ConfigResponse, name, getattr(_Api, name))

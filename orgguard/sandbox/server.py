@@ -1,0 +1,122 @@
+"""`python -m orgguard.sandbox.server`: moto, extended where the loop needs it, on 127.0.0.1.
+
+Runs in its own process (moto keeps its state in module globals): installs the extensions, serves
+on a free port, builds the fake organization, then writes a ready file with the endpoint and the
+organization's ids for the parent to read.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import json
+import logging
+import signal
+import sys
+import threading
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import FrameType
+from typing import Any
+
+from moto.moto_server.werkzeug_app import (
+    DomainDispatcherApplication,
+    MotoRequestHandler,
+    create_backend_app,
+)
+from werkzeug.serving import make_server
+
+from orgguard.sandbox.middleware import SandboxMiddleware, SandboxState
+from orgguard.sandbox.org import FakeOrg, bootstrap
+
+# Each module has `install(ctx: ServerContext) -> None`; order matters only for shared patches.
+EXTENSIONS = (
+    "orgguard.sandbox.organizations_ext",
+    "orgguard.sandbox.config_rules",
+    "orgguard.sandbox.config_org",
+    "orgguard.sandbox.remediation",
+    "orgguard.sandbox.controltower",
+    "orgguard.sandbox.automation",
+    "orgguard.sandbox.stacksets",
+)
+
+
+@dataclass
+class ServerContext:
+    """What an extension may use: the switches, the middleware, the endpoint and (later) the org."""
+
+    state: SandboxState
+    middleware: SandboxMiddleware
+    endpoint_url: str = ""
+    org: FakeOrg | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+def _role_exists(account_id: str, role_name: str) -> bool:
+    from moto.iam.models import iam_backends
+
+    backend = iam_backends[account_id]["global"]
+    return any(role.name == role_name for role in backend.roles.values())
+
+
+def _account_of_key(access_key: str) -> str:
+    from moto.iam.models import get_account_id_from
+
+    return get_account_id_from(access_key)
+
+
+def install_extensions(ctx: ServerContext) -> list[str]:
+    installed = []
+    for name in EXTENSIONS:
+        try:
+            module = importlib.import_module(name)
+        except ModuleNotFoundError as exc:  # an extension not written yet must not stop the server
+            if exc.name == name:
+                continue
+            raise
+        module.install(ctx)
+        installed.append(name)
+    return installed
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m orgguard.sandbox.server")
+    parser.add_argument("--port", type=int, default=0)
+    parser.add_argument("--latency-ms", type=int, default=0)
+    parser.add_argument("--throttle-every", type=int, default=0)
+    parser.add_argument("--ready-file", type=Path, required=True)
+    args = parser.parse_args(argv)
+    logging.getLogger("werkzeug").setLevel(logging.ERROR)
+
+    state = SandboxState(latency_ms=args.latency_ms, throttle_every=args.throttle_every)
+    dispatcher = DomainDispatcherApplication(create_backend_app)
+    middleware = SandboxMiddleware(dispatcher, state, _role_exists, _account_of_key)
+    ctx = ServerContext(state=state, middleware=middleware)
+    installed = install_extensions(ctx)
+
+    server = make_server("127.0.0.1", args.port, middleware, threaded=True, request_handler=MotoRequestHandler)
+    ctx.endpoint_url = f"http://127.0.0.1:{server.server_port}"
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+
+    def stop(signum: int, frame: FrameType | None) -> None:
+        threading.Thread(target=server.shutdown, daemon=True).start()
+
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
+
+    ctx.org = bootstrap(ctx.endpoint_url)
+    state.member_accounts = set(ctx.org.accounts)
+    for hook in ctx.extra.get("after_bootstrap", []):
+        hook(ctx)
+    state.armed = True
+    ready = {"endpoint_url": ctx.endpoint_url, "org": json.loads(ctx.org.to_json()), "extensions": installed}
+    tmp = args.ready_file.with_suffix(".tmp")
+    tmp.write_text(json.dumps(ready))
+    tmp.replace(args.ready_file)
+    thread.join()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

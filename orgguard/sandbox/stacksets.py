@@ -1,0 +1,58 @@
+"""Service-managed StackSets called by the delegated administrator (``CallAs=DELEGATED_ADMIN``).
+
+moto 5.2.5 resolves a StackSet's target OUs in the caller's own Organizations backend, which is
+empty for a delegated administrator, so its instances reached no account. Resolve them in the
+organization's management account instead, as AWS does. Also: an ``AWS::IAM::Role``'s inline
+``Policies`` and an ``AWS::SSM::Document``'s object ``Content`` came back as Python reprs;
+store them as JSON (CloudFormation serializes a Json-typed property before calling the service).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+from moto.cloudformation.models import StackInstances
+from moto.iam.models import Role
+from moto.organizations.models import OrganizationsBackend, organizations_backends
+from moto.ssm.models import SimpleSystemManagerBackend
+
+if TYPE_CHECKING:
+    from orgguard.sandbox.server import ServerContext
+
+_CTX: dict[str, ServerContext] = {}
+
+
+def _org_backend(self: Any) -> OrganizationsBackend:
+    own = organizations_backends[self.account_id][self.partition]
+    ctx = _CTX.get("ctx")
+    if own.org is not None or ctx is None or ctx.org is None:
+        return own
+    return organizations_backends[ctx.org.management_account_id][self.partition]
+
+
+def _json_put_policy(original: Callable[..., None]) -> Callable[..., None]:
+    def put_policy(self: Any, policy_name: str, policy_json: Any) -> None:
+        original(self, policy_name, policy_json if isinstance(policy_json, str) else json.dumps(policy_json))
+
+    put_policy.orgguard_patched = True  # type: ignore[attr-defined]
+    return put_policy
+
+
+def _json_document_content(original: Callable[..., Any]) -> Callable[..., Any]:
+    def create_document(self: Any, content: Any, *args: Any, **kwargs: Any) -> Any:
+        return original(self, content if isinstance(content, str) else json.dumps(content), *args, **kwargs)
+
+    create_document.orgguard_patched = True  # type: ignore[attr-defined]
+    return create_document
+
+
+def install(ctx: ServerContext) -> None:
+    _CTX["ctx"] = ctx
+    if not getattr(Role.put_policy, "orgguard_patched", False):
+        Role.put_policy = _json_put_policy(Role.put_policy)  # type: ignore[method-assign]
+    backend = SimpleSystemManagerBackend
+    if not getattr(backend.create_document, "orgguard_patched", False):
+        backend.create_document = _json_document_content(backend.create_document)  # type: ignore[method-assign]
+    StackInstances.org_backend = property(_org_backend)  # type: ignore[assignment,method-assign]

@@ -1,0 +1,64 @@
+"""What a check needs: the manifest, one target, the session pool, and a per-target memo.
+
+The memo lets several checks share one API read (for example one DescribeConfigRules for all rules of
+an account-region) while a failed read still fails only the checks that needed it.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, TypeVar
+
+from orgguard.manifest import Manifest
+from orgguard.verify.aws import SessionPool
+
+T = TypeVar("T")
+
+
+class Memo:
+    """Thread-safe compute-once cache that remembers exceptions as well as values."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._locks: dict[Any, threading.Lock] = {}
+        self._values: dict[Any, tuple[bool, Any]] = {}
+
+    def get(self, key: Any, compute: Callable[[], T]) -> T:
+        with self._lock:
+            lock = self._locks.setdefault(key, threading.Lock())
+        with lock:
+            if key not in self._values:
+                try:
+                    self._values[key] = (True, compute())
+                except Exception as exc:
+                    self._values[key] = (False, exc)
+        ok, value = self._values[key]
+        if not ok:
+            raise value
+        return value
+
+
+@dataclass
+class OrgFacts:
+    """Organization-level reads shared by all member targets (each a value or the exception it raised)."""
+
+    ou_accounts: dict[str, set[str]] = field(default_factory=dict)  # target OU -> accounts beneath it
+    pack_status: dict[str, Any] = field(default_factory=dict)  # org pack name -> {account: status item} | exc
+    stack_instances: dict[str, Any] = field(default_factory=dict)  # stackset -> {(acct, region): item} | exc
+
+
+@dataclass
+class Target:
+    manifest: Manifest
+    pool: SessionPool
+    account_id: str
+    region: str
+    org: OrgFacts
+    manifest_dir: Path | None = None
+    memo: Memo = field(default_factory=Memo)
+
+    def client(self, service: str, region: str | None = None) -> Any:
+        return self.pool.client(self.account_id, service, region or self.region)

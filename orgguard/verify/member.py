@@ -1,0 +1,345 @@
+"""Checks inside one member account and region, through the assumed role.
+
+Each function returns exactly one CheckResult for its (check, control) and lets exceptions escape:
+the runner turns them into UNVERIFIED with the reason, so nothing unread can PASS.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from typing import Any
+
+from botocore.exceptions import ClientError
+
+from orgguard.manifest import ControlEntry, DocumentEntry, RoleEntry, for_account
+from orgguard.verify.compare import (
+    SUCCESS_PACK_STATES,
+    differing,
+    pack_rule_name_matches,
+    recorder_views,
+    remediation_views,
+    rule_views,
+)
+from orgguard.verify.context import Target
+from orgguard.verify.errors import NOT_FOUND_API, THROTTLED, error_code
+from orgguard.verify.policy import parse_policy, policy_diff
+from orgguard.verify.result import GLOBAL_REGION, CheckResult, failed, passed, unverified
+
+
+class Unverifiable(Exception):
+    """A precondition that makes a check impossible to decide (not an AWS error)."""
+
+
+def check_recorder(t: Target) -> CheckResult:
+    cfg = t.client("config")
+    recorders = cfg.describe_configuration_recorders().get("ConfigurationRecorders", [])
+    statuses = cfg.describe_configuration_recorder_status().get("ConfigurationRecordersStatus", [])
+    expected, actual = recorder_views(t.manifest.recorder_resource_types, recorders, statuses)
+    diff = differing(expected, actual) if actual["recorder"] else ["recorder"]
+    if not diff:
+        return passed("config-recorder", None, t.account_id, t.region, actual)
+    if not actual["recorder"]:
+        reason = "no configuration recorder in this account and region"
+    elif not actual["recording"]:
+        reason = f"configuration recorder {actual['recorder']!r} is stopped"
+    else:
+        reason = f"recorder does not record {', '.join(actual['missing_types'])}"
+    return failed("config-recorder", None, t.account_id, t.region, expected, actual, reason)
+
+
+def pack_for_rule(t: Target, rule_name: str) -> str | None:
+    """The organization conformance pack of this region that carries the rule, if any."""
+    for pack in t.manifest.conformance_packs:
+        if pack.region == t.region and rule_name in pack.rules:
+            return pack.name
+    return None
+
+
+CONFORMS_SERVICE = "config-conforms.amazonaws.com"
+PROBE_ATTEMPTS = 2  # an emulator that lacks the API answers 500; do not spend ten retries learning that
+
+
+def _pack_compliance_rules(t: Target, member_pack: str, attempts: int | None) -> list[str]:
+    cfg = t.pool.client(t.account_id, "config", t.region, attempts=attempts)
+    paginator = cfg.get_paginator("describe_conformance_pack_compliance")
+    return [
+        r["ConfigRuleName"]
+        for page in paginator.paginate(ConformancePackName=member_pack)
+        for r in page.get("ConformancePackRuleComplianceList", [])
+    ]
+
+
+def _member_pack_rules(t: Target, org_pack: str) -> list[str]:
+    """Real rule names of the pack in this account; its member-side name comes from the detailed status."""
+    statuses = t.org.pack_status.get(org_pack)
+    if isinstance(statuses, BaseException):
+        raise statuses
+    item = (statuses or {}).get(t.account_id)
+    if item is None or not item.get("ConformancePackName"):
+        raise Unverifiable(f"organization conformance pack {org_pack} reports no member pack in this account")
+    member_pack = item["ConformancePackName"]
+    names: list[str] = []
+    try:
+        try:
+            names = _pack_compliance_rules(t, member_pack, PROBE_ATTEMPTS)
+        except ClientError as exc:
+            if error_code(exc) not in THROTTLED:
+                raise
+            names = _pack_compliance_rules(t, member_pack, None)  # throttled: the full retry budget
+        return names
+    except ClientError as exc:
+        code = error_code(exc)
+        if code == "NoSuchConformancePackException":
+            return []
+        status = exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0)
+        if code not in NOT_FOUND_API and status not in (500, 501):
+            raise
+    # The API is not offered here (emulators): the pack's rules are those Config's conformance-pack
+    # service created, named <rule>-conformance-pack-<suffix>.
+    cfg = t.client("config")
+    for page in cfg.get_paginator("describe_config_rules").paginate():
+        names += [r["ConfigRuleName"] for r in page.get("ConfigRules", []) if r.get("CreatedBy") == CONFORMS_SERVICE]
+    return names
+
+
+def real_rule_name(t: Target, control: ControlEntry) -> str | None:
+    """Exact in account mode; read from the organization pack's deployment in organization mode."""
+    if t.manifest.mode == "account":
+        return control.rule.name
+    pack = pack_for_rule(t, control.rule.name)
+    if pack is None:
+        raise Unverifiable(f"rule {control.rule.name} is in no conformance pack of the manifest for {t.region}")
+    names = t.memo.get(("pack-rules", pack), lambda: _member_pack_rules(t, pack))
+    matches = [n for n in names if pack_rule_name_matches(control.rule.name, n)]
+    return matches[0] if len(matches) == 1 else None
+
+
+def _describe_rules(t: Target, names: tuple[str, ...]) -> dict[str, dict[str, Any]]:
+    cfg = t.client("config")
+    found: dict[str, dict[str, Any]] = {}
+    try:
+        for page in cfg.get_paginator("describe_config_rules").paginate(ConfigRuleNames=list(names)):
+            found.update({r["ConfigRuleName"]: r for r in page.get("ConfigRules", [])})
+        return found
+    except ClientError as exc:
+        if error_code(exc) != "NoSuchConfigRuleException":
+            raise
+    for name in names:  # one is missing: ask one by one so the others still get checked
+        try:
+            rules = cfg.describe_config_rules(ConfigRuleNames=[name]).get("ConfigRules", [])
+            found.update({r["ConfigRuleName"]: r for r in rules})
+        except ClientError as exc:
+            if error_code(exc) != "NoSuchConfigRuleException":
+                raise
+    return found
+
+
+def _all_real_names(t: Target) -> tuple[str, ...]:
+    names = []
+    for control in t.manifest.enabled_controls():
+        try:
+            name = real_rule_name(t, control)
+        except Exception:
+            continue
+        if name:
+            names.append(name)
+    return tuple(sorted(names))
+
+
+def check_rule(t: Target, control: ControlEntry) -> CheckResult:
+    args = ("config-rule", control.id, t.account_id, t.region)
+    name = real_rule_name(t, control)
+    if name is None:
+        return failed(*args, control.rule.name, None, "rule not found among the conformance pack's rules here")
+    live = t.memo.get("rules", lambda: _describe_rules(t, _all_real_names(t))).get(name)
+    if live is None:
+        return failed(*args, name, None, f"Config rule {name} does not exist")
+    text = None
+    if control.rule.source_owner == "CUSTOM_POLICY":
+        # DescribeConfigRules omits the Guard text in AWS; read it with GetCustomRulePolicy unless given.
+        text = live.get("Source", {}).get("CustomPolicyDetails", {}).get("PolicyText")
+        if text is None:
+            text = t.client("config").get_custom_rule_policy(ConfigRuleName=name).get("PolicyText")
+    expected, actual = rule_views(control.rule, live, text)
+    diff = differing(expected, actual)
+    if diff:
+        return failed(*args, expected, actual, f"rule {name}: {', '.join(diff)} differ")
+    return passed(*args, {"name": name})
+
+
+def _describe_remediations(t: Target, names: tuple[str, ...]) -> dict[str, dict[str, Any]]:
+    cfg = t.client("config")
+    found: dict[str, dict[str, Any]] = {}
+    for start in range(0, len(names), 25):  # the API takes at most 25 names and has no paginator
+        chunk = list(names[start : start + 25])
+        for item in cfg.describe_remediation_configurations(ConfigRuleNames=chunk).get("RemediationConfigurations", []):
+            found[item["ConfigRuleName"]] = item
+    return found
+
+
+def check_remediation(t: Target, control: ControlEntry) -> CheckResult:
+    args = ("remediation", control.id, t.account_id, t.region)
+    name = real_rule_name(t, control)
+    if name is None:
+        raise Unverifiable(f"the rule of {control.id} was not found here, so its remediation cannot be read")
+    live = t.memo.get("remediations", lambda: _describe_remediations(t, _all_real_names(t))).get(name)
+    org_mode = t.manifest.mode == "organization"
+    management = t.manifest.organization.management_account_id if org_mode else None
+    expected, actual = remediation_views(control.remediation, live, t.account_id, management)
+    if expected == actual:
+        return passed(*args, actual)
+    if actual is None:
+        return failed(*args, expected, None, f"no remediation bound to rule {name}")
+    if expected is None:
+        return failed(*args, None, actual, f"rule {name} has a remediation but the manifest says off")
+    return failed(*args, expected, actual, f"remediation of {name}: {', '.join(differing(expected, actual))} differ")
+
+
+def _canonical(text: str) -> str | None:
+    try:
+        return json.dumps(json.loads(text), sort_keys=True, separators=(",", ":"))
+    except ValueError:
+        return None
+
+
+def _manifest_content(t: Target, doc: DocumentEntry) -> str | None:
+    """The synthesized content beside the manifest, only if it still hashes to the manifest's sha256."""
+    if t.manifest_dir is None:
+        return None
+    try:
+        text = (t.manifest_dir / doc.content_file).read_text()
+    except OSError:
+        return None
+    return text if hashlib.sha256(text.encode()).hexdigest() == doc.sha256 else None
+
+
+def check_document(t: Target, doc: DocumentEntry) -> CheckResult:
+    """Default version's content hash equals the manifest's; CloudFormation-reserialized JSON also counts.
+
+    A StackSet passes the document as a JSON object, so SSM may store it with other whitespace or key
+    order: when the raw hash differs, the content is compared as canonical JSON with the synthesized file.
+    """
+    args = (f"ssm-document:{doc.name}", None, t.account_id, t.region)
+    ssm = t.client("ssm")
+    try:
+        described = ssm.describe_document(Name=doc.name)["Document"]
+        content = ssm.get_document(Name=doc.name)["Content"]
+    except ClientError as exc:
+        if error_code(exc) in {"InvalidDocument", "InvalidDocumentVersion"}:
+            return failed(*args, {"sha256": doc.sha256}, None, f"document {doc.name} does not exist")
+        raise
+    live_sha = hashlib.sha256(content.encode()).hexdigest()
+    synthesized = _manifest_content(t, doc) if live_sha != doc.sha256 else None
+    live_json = _canonical(content)
+    same_json = synthesized is not None and live_json is not None and _canonical(synthesized) == live_json
+    expected = {"content": doc.sha256, "document_type": doc.document_type}
+    actual = {"content": doc.sha256 if same_json else live_sha, "document_type": described.get("DocumentType")}
+    reported = described.get("Hash")
+    if reported and described.get("HashType", "Sha256") == "Sha256":
+        expected["reported_hash"] = live_sha  # SSM's own hash must describe the content it served
+        actual["reported_hash"] = reported
+    diff = differing(expected, actual)
+    version = described.get("DefaultVersion")
+    if diff:
+        return failed(*args, expected, actual, f"default version {version} of {doc.name}: {', '.join(diff)} differ")
+    return passed(*args, {"default_version": version, "sha256": live_sha, "same_json_only": same_json})
+
+
+def check_role(t: Target, role: RoleEntry) -> CheckResult:
+    args = (f"iam-role:{role.name}", None, t.account_id, GLOBAL_REGION)
+    iam = t.client("iam")
+    try:
+        live = iam.get_role(RoleName=role.name)["Role"]
+    except ClientError as exc:
+        if error_code(exc) == "NoSuchEntity":
+            return failed(*args, role.name, None, f"role {role.name} does not exist")
+        raise
+    problems: list[str] = []
+    want_trust = for_account(role.trust_policy, t.account_id)
+    have_trust = parse_policy(live.get("AssumeRolePolicyDocument") or "{}")
+    if diff := policy_diff(want_trust, have_trust):
+        problems.append(f"trust policy: {diff}")
+    if live.get("Path", "/") != role.path:
+        problems.append(f"path {live.get('Path')!r} instead of {role.path!r}")
+    names = [n for p in iam.get_paginator("list_role_policies").paginate(RoleName=role.name) for n in p["PolicyNames"]]
+    have_inline: dict[str, Any] = {}
+    for name in names:
+        have_inline[name] = parse_policy(iam.get_role_policy(RoleName=role.name, PolicyName=name)["PolicyDocument"])
+    want_inline = for_account(role.permission_policies, t.account_id)
+    for name in sorted(set(want_inline) | set(have_inline)):
+        if name not in have_inline:
+            problems.append(f"inline policy {name} missing")
+        elif name not in want_inline:
+            problems.append(f"unexpected inline policy {name}")
+        elif diff := policy_diff(want_inline[name], have_inline[name]):
+            problems.append(f"inline policy {name}: {diff}")
+    attached = [
+        a["PolicyArn"]
+        for p in iam.get_paginator("list_attached_role_policies").paginate(RoleName=role.name)
+        for a in p["AttachedPolicies"]
+    ]
+    if attached:
+        problems.append(f"managed policies attached: {', '.join(attached)}")
+    expected = {"path": role.path, "trust_policy": want_trust, "permission_policies": want_inline, "attached": []}
+    actual = {
+        "path": live.get("Path"),
+        "trust_policy": have_trust,
+        "permission_policies": have_inline,
+        "attached": attached,
+    }
+    if problems:
+        return failed(*args, expected, actual, "; ".join(problems))
+    return passed(*args)
+
+
+def check_pack_status(t: Target, org_pack: str) -> CheckResult:
+    args = (f"conformance-pack:{org_pack}", None, t.account_id, t.region)
+    statuses = t.org.pack_status.get(org_pack)
+    if isinstance(statuses, BaseException):
+        raise statuses
+    item = (statuses or {}).get(t.account_id)
+    if item is None:
+        return failed(*args, "CREATE_SUCCESSFUL", None, "the organization pack reports no deployment in this account")
+    if item.get("Status") in SUCCESS_PACK_STATES:
+        return passed(*args, {"status": item["Status"], "member_pack": item.get("ConformancePackName")})
+    actual = {k: item.get(k) for k in ("Status", "ErrorCode", "ErrorMessage")}
+    return failed(*args, "CREATE_SUCCESSFUL or UPDATE_SUCCESSFUL", actual, f"pack status {item.get('Status')}")
+
+
+def check_stack_instance(t: Target, stack_set: str, region: str) -> CheckResult:
+    args = (f"stackset-instance:{stack_set}", None, t.account_id, region)
+    instances = t.org.stack_instances.get(stack_set)
+    if isinstance(instances, BaseException):
+        raise instances
+    item = (instances or {}).get((t.account_id, region))
+    expected = {"status": "CURRENT", "detailed_status": "SUCCEEDED", "drifted": False}
+    if item is None:
+        return failed(*args, expected, None, "no stack instance for this account and region")
+    detailed = (item.get("StackInstanceStatus") or {}).get("DetailedStatus", "SUCCEEDED")
+    actual = {
+        "status": item.get("Status"),
+        "detailed_status": detailed,
+        "drifted": item.get("DriftStatus") == "DRIFTED",
+    }
+    if diff := differing(expected, actual):
+        reason = f"{', '.join(diff)} differ" + (f": {item['StatusReason']}" if item.get("StatusReason") else "")
+        return failed(*args, expected, actual, reason)
+    return passed(*args, actual)
+
+
+def unverifiable_reason(exc: BaseException) -> str | None:
+    return str(exc) if isinstance(exc, Unverifiable) else None
+
+
+__all__ = [
+    "Unverifiable",
+    "check_document",
+    "check_pack_status",
+    "check_recorder",
+    "check_remediation",
+    "check_role",
+    "check_rule",
+    "check_stack_instance",
+    "unverified",
+]

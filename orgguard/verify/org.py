@@ -1,0 +1,102 @@
+"""Reads and checks from the management or delegated-admin account (the caller's own credentials)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from orgguard.manifest import ControlTowerControl, Manifest, ScpEntry, for_account
+from orgguard.verify.aws import SessionPool
+from orgguard.verify.compare import differing
+from orgguard.verify.policy import parse_policy, policy_diff
+from orgguard.verify.result import GLOBAL_REGION, CheckResult, failed, passed
+
+
+def accounts_under(pool: SessionPool, parent_id: str, region: str) -> set[str]:
+    """Every active account below an OU or root, recursively, with full pagination."""
+    org = pool.client(None, "organizations", region)
+    found: set[str] = set()
+    stack = [parent_id]
+    while stack:
+        parent = stack.pop()
+        for page in org.get_paginator("list_accounts_for_parent").paginate(ParentId=parent):
+            for account in page["Accounts"]:
+                if account.get("State", account.get("Status", "ACTIVE")) == "ACTIVE":
+                    found.add(str(account["Id"]))
+        for page in org.get_paginator("list_organizational_units_for_parent").paginate(ParentId=parent):
+            stack += [ou["Id"] for ou in page["OrganizationalUnits"]]
+    return found
+
+
+def pack_detailed_status(pool: SessionPool, pack: str, region: str) -> dict[str, dict[str, Any]]:
+    """Account -> detailed status item of an organization conformance pack in one region."""
+    cfg = pool.client(None, "config", region)
+    out: dict[str, dict[str, Any]] = {}
+    paginator = cfg.get_paginator("get_organization_conformance_pack_detailed_status")
+    for page in paginator.paginate(OrganizationConformancePackName=pack):
+        for item in page.get("OrganizationConformancePackDetailedStatuses", []):
+            out[str(item["AccountId"])] = item
+    return out
+
+
+def stack_instances(pool: SessionPool, name: str, region: str, call_as: str) -> dict[tuple[str, str], dict[str, Any]]:
+    """(account, region) -> stack instance summary of a service-managed StackSet."""
+    cfn = pool.client(None, "cloudformation", region)
+    out: dict[tuple[str, str], dict[str, Any]] = {}
+    for page in cfn.get_paginator("list_stack_instances").paginate(StackSetName=name, CallAs=call_as):
+        for item in page.get("Summaries", []):
+            out[(str(item["Account"]), item["Region"])] = item
+    return out
+
+
+def ou_id(target_arn: str) -> str:
+    return target_arn.rsplit("/", 1)[-1]
+
+
+def enabled_controls(pool: SessionPool, target_arn: str, region: str) -> list[dict[str, Any]]:
+    ct = pool.client(None, "controltower", region)
+    return [
+        item
+        for page in ct.get_paginator("list_enabled_controls").paginate(targetIdentifier=target_arn)
+        for item in page.get("enabledControls", [])
+    ]
+
+
+def check_control_tower(entry: ControlTowerControl, enabled: list[dict[str, Any]], region: str) -> CheckResult:
+    name = entry.control_identifier.rsplit("/", 1)[-1]
+    args = (f"control-tower:{name}", entry.for_control, ou_id(entry.target_identifier), region)
+    expected = {"status": "SUCCEEDED", "drift": "not DRIFTED"}
+    match = next((c for c in enabled if c.get("controlIdentifier") == entry.control_identifier), None)
+    if match is None:
+        return failed(*args, expected, None, f"{name} is not enabled on {entry.target_identifier}")
+    status = (match.get("statusSummary") or {}).get("status")
+    drift = (match.get("driftStatusSummary") or {}).get("driftStatus", "UNKNOWN")
+    actual = {"status": status, "drift": "DRIFTED" if drift == "DRIFTED" else "not DRIFTED"}
+    if diff := differing(expected, actual):
+        return failed(*args, expected, {"status": status, "drift": drift}, f"{', '.join(diff)} differ")
+    return passed(*args, {"status": status, "drift": drift})
+
+
+def check_scp(pool: SessionPool, scp: ScpEntry, target: str, region: str, account_id: str) -> CheckResult:
+    """The protecting SCP is attached to the target and still says what the manifest says."""
+    args = (f"scp:{scp.name}", None, target, GLOBAL_REGION)
+    org = pool.client(None, "organizations", region)
+    attached = [
+        p
+        for page in org.get_paginator("list_policies_for_target").paginate(
+            TargetId=target, Filter="SERVICE_CONTROL_POLICY"
+        )
+        for p in page["Policies"]
+    ]
+    match = next((p for p in attached if p.get("Name") == scp.name), None)
+    if match is None:
+        names = [p.get("Name") for p in attached]
+        return failed(*args, scp.name, names, f"SCP {scp.name} is not attached to {target}")
+    content = org.describe_policy(PolicyId=match["Id"])["Policy"]["Content"]
+    want = for_account(scp.policy, account_id)
+    if diff := policy_diff(want, parse_policy(content)):
+        return failed(*args, want, parse_policy(content), f"SCP content: {diff}")
+    return passed(*args, {"policy_id": match["Id"]})
+
+
+def target_ous_of(manifest: Manifest) -> list[str]:
+    return list(manifest.organization.target_ous)

@@ -1,0 +1,81 @@
+"""Check results and the report: the verifier's only output type, shared by every check and renderer."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Literal
+
+Status = Literal["PASS", "FAIL", "UNVERIFIED"]
+
+EXIT_OK = 0
+EXIT_FAILED = 1
+EXIT_UNVERIFIED = 3
+
+GLOBAL_REGION = "global"  # region column of checks on global services (IAM, Organizations)
+
+
+@dataclass(frozen=True)
+class CheckResult:
+    """One fact about one target. ``account_id`` holds an OU id for OU-level checks (Control Tower)."""
+
+    check: str
+    control: str | None
+    account_id: str
+    region: str
+    status: Status
+    expected: object = None
+    actual: object = None
+    reason: str = ""
+
+    @property
+    def key(self) -> tuple[str, str, str, str]:
+        """Stable identity of the check: what, for which control, where."""
+        return (self.check, self.control or "", self.account_id, self.region)
+
+
+def passed(check: str, control: str | None, account_id: str, region: str, actual: object = None) -> CheckResult:
+    return CheckResult(check, control, account_id, region, "PASS", actual=actual)
+
+
+def failed(
+    check: str,
+    control: str | None,
+    account_id: str,
+    region: str,
+    expected: object,
+    actual: object,
+    reason: str,
+) -> CheckResult:
+    return CheckResult(check, control, account_id, region, "FAIL", expected, actual, reason)
+
+
+def unverified(check: str, control: str | None, account_id: str, region: str, reason: str) -> CheckResult:
+    return CheckResult(check, control, account_id, region, "UNVERIFIED", reason=reason)
+
+
+@dataclass
+class VerifyReport:
+    """All results of one run plus what it cost (API calls) so the benchmark can report it."""
+
+    results: list[CheckResult]
+    api_calls: dict[tuple[str, str], int] = field(default_factory=dict)  # (account, region) -> calls
+    api_calls_by_check: dict[str, int] = field(default_factory=dict)
+    wall_seconds: float = 0.0
+
+    def exit_code(self) -> int:
+        """0 all pass, 1 any FAIL, 3 no FAIL but something UNVERIFIED (or nothing checked at all)."""
+        statuses = {r.status for r in self.results}
+        if "FAIL" in statuses:
+            return EXIT_FAILED
+        if "UNVERIFIED" in statuses or not self.results:
+            return EXIT_UNVERIFIED
+        return EXIT_OK
+
+    def counts(self) -> dict[str, int]:
+        out = {"PASS": 0, "FAIL": 0, "UNVERIFIED": 0}
+        for r in self.results:
+            out[r.status] += 1
+        return out
+
+    def by_status(self, status: Status) -> list[CheckResult]:
+        return [r for r in self.results if r.status == status]

@@ -1,0 +1,223 @@
+"""The rule-shape matrix against moto in a non-default VPC, for the module and the document's Script."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import boto3
+import pytest
+
+from orgguard.runbooks import RUNBOOKS
+from orgguard.runbooks.shapes import RESTRICTED_PORTS, SHAPES, RuleShape
+
+from .conftest import REGION, handler_ns
+
+KEY = "sg-revoke"
+FUTURE, PAST = "2999-12-31", "2000-01-01"
+
+
+def _ec2() -> Any:
+    return boto3.client("ec2", region_name=REGION)
+
+
+def _group(vpc: dict[str, str], name: str, tags: dict[str, str] | None = None) -> str:
+    kwargs: dict[str, Any] = {"GroupName": name, "Description": "runbook test", "VpcId": vpc["vpc_id"]}
+    if tags:
+        kwargs["TagSpecifications"] = [
+            {"ResourceType": "security-group", "Tags": [{"Key": k, "Value": v} for k, v in tags.items()]}
+        ]
+    return _ec2().create_security_group(**kwargs)["GroupId"]
+
+
+def _refs(vpc: dict[str, str]) -> dict[str, str]:
+    ec2 = _ec2()
+    pl = ec2.create_managed_prefix_list(
+        PrefixListName="office", MaxEntries=2, AddressFamily="IPv4", Entries=[{"Cidr": "198.51.100.0/24"}]
+    )["PrefixList"]["PrefixListId"]
+    return {"group_ref": _group(vpc, "referenced"), "prefix_list": pl}
+
+
+def _rules(group_id: str) -> list[dict[str, Any]]:
+    rules = _ec2().describe_security_group_rules(Filters=[{"Name": "group-id", "Values": [group_id]}])
+    return rules["SecurityGroupRules"]
+
+
+def _add(group_id: str, shapes: tuple[RuleShape, ...] | list[RuleShape], refs: dict[str, str]) -> dict[str, str]:
+    """Authorize each shape; return rule ID -> shape name (the new ingress rule of each call)."""
+    ids: dict[str, str] = {}
+    for shape in shapes:
+        before = {r["SecurityGroupRuleId"] for r in _rules(group_id)}
+        _ec2().authorize_security_group_ingress(GroupId=group_id, IpPermissions=[shape.permission(**refs)])
+        (new,) = [r["SecurityGroupRuleId"] for r in _rules(group_id) if r["SecurityGroupRuleId"] not in before]
+        ids[new] = shape.name
+    return ids
+
+
+def _run(source: str, group_id: str, **extra: Any) -> dict[str, Any]:
+    events = {"GroupId": group_id, "RestrictedPorts": [str(p) for p in RESTRICTED_PORTS], "DryRun": "false"}
+    events.update(extra)
+    return handler_ns(KEY, source)["handler"](events, None)
+
+
+@pytest.mark.parametrize("shape", SHAPES, ids=[s.name for s in SHAPES])
+def test_each_shape_is_revoked_exactly_when_it_opens_a_restricted_port_to_the_internet(
+    vpc: dict[str, str], source: str, shape: RuleShape
+) -> None:
+    refs = _refs(vpc)
+    group = _group(vpc, "target")
+    (rule_id,) = _add(group, [shape], refs)
+    egress_before = {r["SecurityGroupRuleId"] for r in _rules(group) if r["IsEgress"]}
+
+    result = _run(source, group)
+
+    remaining = {r["SecurityGroupRuleId"] for r in _rules(group)}
+    assert (rule_id not in remaining) == (shape.expected == "revoke"), result
+    assert egress_before <= remaining, "egress rules must never be touched"
+    assert result["status"] == ("REMEDIATED" if shape.expected == "revoke" else "COMPLIANT")
+    if shape.expected == "revoke":
+        assert [r["rule_id"] for r in result["revoked"]] == [rule_id]
+
+
+def test_all_shapes_in_one_group_are_settled_with_one_describe_and_one_revoke_call(
+    vpc: dict[str, str], source: str
+) -> None:
+    refs = _refs(vpc)
+    group = _group(vpc, "everything")
+    ids = _add(group, SHAPES, refs)
+    expected_gone = {rid for rid, name in ids.items() if next(s for s in SHAPES if s.name == name).expected == "revoke"}
+
+    result = _run(source, group)
+
+    remaining = {r["SecurityGroupRuleId"] for r in _rules(group)}
+    assert set(ids) - remaining == expected_gone
+    assert {r["rule_id"] for r in result["revoked"]} == expected_gone
+    assert result["api_calls"] == {
+        "DescribeSecurityGroups": 1,
+        "DescribeSecurityGroupRules": 1,
+        "RevokeSecurityGroupIngress": 1,
+    }
+    called = {f"ec2:{op}" for op in result["api_calls"]}
+    assert called == set(RUNBOOKS[KEY].called_actions()), "the policy must grant exactly the calls made"
+
+
+def test_a_second_run_revokes_nothing_and_succeeds(vpc: dict[str, str], source: str) -> None:
+    refs = _refs(vpc)
+    group = _group(vpc, "idempotent")
+    _add(group, SHAPES, refs)
+    first = _run(source, group)
+    rules_after_first = _rules(group)
+
+    second = _run(source, group)
+
+    assert first["status"] == "REMEDIATED"
+    assert second["status"] == "COMPLIANT"
+    assert second["revoked"] == [] and second["would_revoke"] == []
+    assert "RevokeSecurityGroupIngress" not in second["api_calls"]
+    assert _rules(group) == rules_after_first
+
+
+def test_an_unexpired_exemption_leaves_the_group_alone_and_reports_it(vpc: dict[str, str], source: str) -> None:
+    value = f"owner=net@example.com;reason=public sftp;expires={FUTURE}"
+    group = _group(vpc, "exempt", {"orgguard:exemption": value})
+    ids = _add(group, [SHAPES[0], SHAPES[6]], {})
+
+    result = _run(source, group)
+
+    assert result["status"] == "EXEMPT"
+    assert result["exemption"]["state"] == "valid" and result["exemption"]["owner"] == "net@example.com"
+    assert {r["rule_id"] for r in result["would_revoke"]} == set(ids)
+    assert set(ids) <= {r["SecurityGroupRuleId"] for r in _rules(group)}
+    assert "RevokeSecurityGroupIngress" not in result["api_calls"]
+
+
+@pytest.mark.parametrize(
+    ("value", "state"),
+    [
+        (f"owner=net@example.com;reason=old;expires={PAST}", "expired"),
+        ("just trust me", "malformed"),
+        ("owner=net@example.com;reason=typo;expires=2030-02-30", "malformed"),
+    ],
+)
+def test_an_expired_or_malformed_exemption_is_remediated_and_reported(
+    vpc: dict[str, str], source: str, value: str, state: str
+) -> None:
+    group = _group(vpc, "was-exempt", {"orgguard:exemption": value})
+    ids = _add(group, [SHAPES[1]], {})
+
+    result = _run(source, group)
+
+    assert result["status"] == "REMEDIATED"
+    assert result["exemption"]["state"] == state
+    assert not set(ids) & {r["SecurityGroupRuleId"] for r in _rules(group)}
+
+
+def test_a_custom_exemption_tag_key_is_honoured(vpc: dict[str, str], source: str) -> None:
+    group = _group(vpc, "custom-key", {"acme:sg-exception": f"owner=a@b.c;reason=r;expires={FUTURE}"})
+    _add(group, [SHAPES[0]], {})
+
+    assert _run(source, group, ExemptionTagKey="acme:sg-exception")["status"] == "EXEMPT"
+    assert _run(source, group)["status"] == "REMEDIATED"  # the default key does not match that tag
+
+
+def test_a_group_deleted_before_the_run_succeeds_with_nothing_to_do(vpc: dict[str, str], source: str) -> None:
+    group = _group(vpc, "doomed")
+    _ec2().delete_security_group(GroupId=group)
+
+    result = _run(source, group)
+
+    assert result["status"] == "GROUP_NOT_FOUND"
+    assert result["api_calls"] == {"DescribeSecurityGroups": 1}
+
+
+def test_dry_run_reports_the_rules_it_would_revoke_and_changes_nothing(vpc: dict[str, str], source: str) -> None:
+    group = _group(vpc, "dry")
+    ids = _add(group, [SHAPES[4]], {})
+
+    result = _run(source, group, DryRun="true")
+
+    assert result["status"] == "DRY_RUN"
+    assert [r["rule_id"] for r in result["would_revoke"]] == list(ids)
+    assert set(ids) <= {r["SecurityGroupRuleId"] for r in _rules(group)}
+
+
+def test_output_is_capped_so_it_stays_far_below_the_ssm_limit(
+    vpc: dict[str, str], source: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    ns = handler_ns(KEY, source)
+    real_cap = ns["LIST_CAP"]
+    monkeypatch.setitem(ns, "LIST_CAP", 20)  # moto allows 60 rules per VPC group, so shrink the cap instead
+    group = _group(vpc, "huge")
+    perms = [
+        {"IpProtocol": "tcp", "FromPort": low, "ToPort": 22 + high, "IpRanges": [{"CidrIp": "0.0.0.0/0"}]}
+        for low in range(0, 11)
+        for high in range(0, 5)
+    ]
+    _ec2().authorize_security_group_ingress(GroupId=group, IpPermissions=perms)
+
+    result = ns["handler"]({"GroupId": group, "RestrictedPorts": ["22"]}, None)
+
+    assert result["revoke_count"] == 55 and len(result["revoked"]) == 20 and result["truncated"] is True
+    assert not [r for r in _rules(group) if not r["IsEgress"]], "the cap limits the report, never the revoke"
+    assert result["api_calls"]["RevokeSecurityGroupIngress"] == 1
+    # Worst case with the real cap: two full lists of the largest entry seen, plus the fixed fields.
+    largest = max(len(json.dumps(e)) for e in result["revoked"])
+    fixed = len(json.dumps({k: v for k, v in result.items() if k not in ("revoked", "kept", "would_revoke")}))
+    assert 2 * real_cap * (largest + 64) + fixed < 100_000 // 2
+
+
+@pytest.mark.parametrize(
+    ("events", "message"),
+    [
+        ({"GroupId": "not-a-group", "RestrictedPorts": ["22"]}, "GroupId"),
+        ({"GroupId": "sg-0123456789abcdef0", "RestrictedPorts": ["ssh"]}, "RestrictedPorts"),
+        ({"GroupId": "sg-0123456789abcdef0", "RestrictedPorts": ["70000"]}, "RestrictedPorts"),
+        ({"GroupId": "sg-0123456789abcdef0", "RestrictedPorts": []}, "RestrictedPorts"),
+        ({"GroupId": "sg-0123456789abcdef0", "RestrictedPorts": ["22"], "DryRun": "maybe"}, "DryRun"),
+    ],
+)
+def test_bad_input_fails_with_a_message_naming_the_parameter(
+    aws: None, source: str, events: dict[str, Any], message: str
+) -> None:
+    with pytest.raises(ValueError, match=message):
+        handler_ns(KEY, source)["handler"](events, None)
