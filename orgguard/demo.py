@@ -64,7 +64,8 @@ def _drifts(manifest: Manifest, sessions: Callable[[str, str], boto3.Session], m
         content = json.loads(ssm.get_document(Name=doc.name)["Content"])
         content["description"] = content.get("description", "") + " (edited by hand)"
         new = ssm.update_document(Name=doc.name, Content=json.dumps(content), DocumentVersion="$LATEST")
-        ssm.update_document_default_version(Name=doc.name, DocumentVersion=new["DocumentDescription"]["DocumentVersion"])
+        version = new["DocumentDescription"]["DocumentVersion"]
+        ssm.update_document_default_version(Name=doc.name, DocumentVersion=version)
 
     def widen_role() -> None:
         iam = sessions(c, home).client("iam")

@@ -1,9 +1,10 @@
 """The plan manifest: the contract between synth, review and verify.
 
-Synth writes it beside the stacks (``<out>/orgguard-manifest.json``; ``manifest.json`` there is cdktf's); the review report and the verifier read
-it, so they check what was synthesized rather than a second idea of it. Policies and ARNs that
-differ per member account carry the literal placeholder ``${AWS::AccountId}`` (exactly what the
-StackSet's CloudFormation substitutes); readers replace it with the account they look at.
+Synth writes it beside the stacks (``<out>/orgguard-manifest.json``; ``manifest.json`` there is
+cdktf's); the review report and the verifier read it, so they check what was synthesized rather
+than a second idea of it. Policies and ARNs that differ per member account carry the literal
+placeholder ``${AWS::AccountId}`` (exactly what the StackSet's CloudFormation substitutes);
+readers replace it with the account they look at.
 """
 
 from __future__ import annotations

@@ -44,7 +44,7 @@ def _describe(error: dict[str, Any]) -> list[str]:
     kind = error["type"]
     msg = str(error["msg"])
     if kind == "extra_forbidden":
-        parent, _, key = path.rpartition(".")
+        key = path.rpartition(".")[2]
         return [f"{path}: unknown key {key!r}; remove it or check its spelling (see docs/governance-file.md)"]
     if kind == "missing":
         return [f"{path}: required; add it (see docs/governance-file.md)"]

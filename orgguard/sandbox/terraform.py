@@ -12,6 +12,7 @@ import json
 import os
 import shutil
 import subprocess
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -33,6 +34,7 @@ ENDPOINT_SERVICES = (
 )
 KIND_ORDER = {"org-global": 0, "account": 1, "org-region": 2}
 TIMEOUT_S = 900
+MAX_PARALLEL = 4
 PLAN_MANIFEST_NAMES = ("orgguard-manifest.json", "manifest.json")
 
 
@@ -114,11 +116,20 @@ def apply_stacks(sandbox: Sandbox, synth_out: Path, *, stacks: list[str] | None 
     if shutil.which("terraform") is None:
         raise SandboxError("terraform is not on PATH; install terraform 1.11 (see docs/sandbox.md)")
     env = _deployer_env(sandbox, (plan.get("organization") or {}).get("deployer_account_id"))
-    for entry in entries:
-        source = synth_out / "stacks" / entry["name"]
-        stack_json = json.loads((source / "cdk.tf.json").read_text())
-        work = sandbox.workdir / "terraform" / entry["name"]
-        shutil.copytree(source, work, dirs_exist_ok=True, ignore=shutil.ignore_patterns(".terraform*", "*.tfstate*"))
-        (work / "sandbox_override.tf.json").write_text(json.dumps(override(stack_json, sandbox.endpoint_url), indent=2))
-        _run(["terraform", "init", "-input=false", "-no-color"], work, env, entry["name"])
-        _run(["terraform", "apply", "-auto-approve", "-input=false", "-no-color"], work, env, entry["name"])
+    # Stacks of one kind are independent (own state, own region or account): apply them side by side,
+    # kinds in order (org-global first), since the provider's waiters mostly sleep.
+    for kind in sorted({KIND_ORDER.get(e.get("kind", ""), 9) for e in entries}):
+        group = [e for e in entries if KIND_ORDER.get(e.get("kind", ""), 9) == kind]
+        with ThreadPoolExecutor(max_workers=MAX_PARALLEL) as pool:
+            for future in [pool.submit(_apply_one, sandbox, synth_out, e["name"], env) for e in group]:
+                future.result()
+
+
+def _apply_one(sandbox: Sandbox, synth_out: Path, name: str, env: dict[str, str]) -> None:
+    source = synth_out / "stacks" / name
+    stack_json = json.loads((source / "cdk.tf.json").read_text())
+    work = sandbox.workdir / "terraform" / name
+    shutil.copytree(source, work, dirs_exist_ok=True, ignore=shutil.ignore_patterns(".terraform*", "*.tfstate*"))
+    (work / "sandbox_override.tf.json").write_text(json.dumps(override(stack_json, sandbox.endpoint_url), indent=2))
+    _run(["terraform", "init", "-input=false", "-no-color"], work, env, name)
+    _run(["terraform", "apply", "-auto-approve", "-input=false", "-no-color"], work, env, name)

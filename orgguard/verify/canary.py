@@ -111,9 +111,11 @@ def _perm(proto: str, low: int | None, high: int | None, **source: Any) -> dict[
 
 def shapes(ports: list[int]) -> list[Shape]:
     """Open shapes (single port, IPv6, range, all-TCP, all-traffic) and survivors (private, UDP, safe port)."""
-    p = ports[0]
+    p = 22 if 22 in ports else ports[0]
     safe = next(q for q in (443, 8443, 9443, 10443, 20443) if q not in ports)
+    others = [Shape(f"tcp {q} from 0.0.0.0/0", _perm("tcp", q, q, cidr="0.0.0.0/0"), True) for q in ports if q != p]
     return [
+        *others[:2],
         Shape(f"tcp {p} from 0.0.0.0/0", _perm("tcp", p, p, cidr="0.0.0.0/0"), True),
         Shape(f"tcp {p} from ::/0", _perm("tcp", p, p, cidr6="::/0"), True),
         Shape(f"tcp {p - 1}-{p + 1} from 0.0.0.0/0", _perm("tcp", p - 1, p + 1, cidr="0.0.0.0/0"), True),

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import hashlib
 import json
+import random
+import time
 from typing import Any
 
 from botocore.exceptions import ClientError
@@ -58,6 +60,7 @@ def pack_for_rule(t: Target, rule_name: str) -> str | None:
 
 CONFORMS_SERVICE = "config-conforms.amazonaws.com"
 PROBE_ATTEMPTS = 2  # an emulator that lacks the API answers 500; do not spend ten retries learning that
+PROBE_THROTTLE_ROUNDS = 6
 
 
 def _pack_compliance_rules(t: Target, member_pack: str, attempts: int | None) -> list[str]:
@@ -81,12 +84,13 @@ def _member_pack_rules(t: Target, org_pack: str) -> list[str]:
     member_pack = item["ConformancePackName"]
     names: list[str] = []
     try:
-        try:
-            names = _pack_compliance_rules(t, member_pack, PROBE_ATTEMPTS)
-        except ClientError as exc:
-            if error_code(exc) not in THROTTLED:
-                raise
-            names = _pack_compliance_rules(t, member_pack, None)  # throttled: the full retry budget
+        for attempt in range(PROBE_THROTTLE_ROUNDS):
+            try:
+                return _pack_compliance_rules(t, member_pack, PROBE_ATTEMPTS)
+            except ClientError as exc:
+                if error_code(exc) not in THROTTLED or attempt == PROBE_THROTTLE_ROUNDS - 1:
+                    raise
+                time.sleep(0.2 * 2**attempt + random.random() * 0.1)  # throttled probe: back off, ask again
         return names
     except ClientError as exc:
         code = error_code(exc)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from cdktf import App, Testing, TerraformStack  # noqa: F401
+from cdktf import App, TerraformStack, Testing
 
 from modules.config import (
     ConfigConfigRule,
