@@ -40,6 +40,7 @@ class CallCounter:
         self._local = threading.local()
         self.by_target: Counter[tuple[str, str]] = Counter()
         self.by_check: Counter[str] = Counter()
+        self.by_operation: Counter[tuple[str, str]] = Counter()  # (check kind, "service:Operation")
 
     @contextmanager
     def scope(self, account_id: str, region: str, check: str) -> Iterator[None]:
@@ -50,11 +51,13 @@ class CallCounter:
         finally:
             self._local.scope = previous
 
-    def hook(self, **_: Any) -> None:
+    def hook(self, model: Any = None, **_: Any) -> None:
         account_id, region, check = getattr(self._local, "scope", None) or ("-", "-", "setup")
+        operation = f"{model.service_model.signing_name}:{model.name}" if model is not None else "?"
         with self._lock:
             self.by_target[(account_id, region)] += 1
             self.by_check[check] += 1
+            self.by_operation[(check, operation)] += 1
 
 
 class SessionPool:

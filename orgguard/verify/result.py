@@ -60,6 +60,7 @@ class VerifyReport:
     results: list[CheckResult]
     api_calls: dict[tuple[str, str], int] = field(default_factory=dict)  # (account, region) -> calls
     api_calls_by_check: dict[str, int] = field(default_factory=dict)
+    api_operations: dict[tuple[str, str], int] = field(default_factory=dict)  # (check kind, "svc:Op")
     wall_seconds: float = 0.0
 
     def exit_code(self) -> int:

@@ -43,28 +43,40 @@ def _run_check(counter: CallCounter, key: Key, fn: Callable[[], CheckResult]) ->
             return unverified(*key, describe(exc))
 
 
-def _run_task(pool: SessionPool, task: Task) -> list[CheckResult]:
+def _run_item(pool: SessionPool, task: Task, key: Key, fn: Callable[[], CheckResult]) -> CheckResult:
+    """One check; the account's role is assumed once (the pool caches success and failure alike)."""
     if task.assume is not None:
         try:
             with pool.counter.scope(task.assume, "-", "assume-role"):
                 pool.session(task.assume)
         except Exception as exc:
-            reason = f"cannot assume {pool.role_name} in {task.assume}: {describe(exc)}"
-            return [unverified(*key, reason) for key, _ in task.checks]
-    return [_run_check(pool.counter, key, fn) for key, fn in task.checks]
+            return unverified(*key, f"cannot assume {pool.role_name} in {task.assume}: {describe(exc)}")
+    return _run_check(pool.counter, key, fn)
+
+
+def _interleaved(tasks: list[Task]) -> list[tuple[Task, Key, Callable[[], CheckResult]]]:
+    """First check of every target, then the second, ...: workers spread over targets instead of
+    queueing behind one target's shared read."""
+    items = []
+    for index in range(max((len(t.checks) for t in tasks), default=0)):
+        items += [(t, *t.checks[index]) for t in tasks if index < len(t.checks)]
+    return items
 
 
 def _pool_map(tasks: list[Task], pool: SessionPool, workers: int, progress: Progress | None) -> list[CheckResult]:
+    """Checks are the pool's work items (bounded by ``workers``); progress counts finished targets."""
     results: list[CheckResult] = []
+    remaining = {id(t): len(t.checks) for t in tasks}
     with ThreadPoolExecutor(max_workers=max(1, workers), thread_name_prefix="verify") as executor:
-        futures = {executor.submit(_run_task, pool, t): t for t in tasks}
+        futures = {executor.submit(_run_item, pool, t, key, fn): (t, key) for t, key, fn in _interleaved(tasks)}
         for future in as_completed(futures):
-            task = futures[future]
+            task, key = futures[future]
             try:
-                results += future.result()
+                results.append(future.result())
             except Exception as exc:  # a bug in a check must still not abort the run
-                results += [unverified(*key, describe(exc)) for key, _ in task.checks]
-            if progress:
+                results.append(unverified(*key, describe(exc)))
+            remaining[id(task)] -= 1
+            if progress and remaining[id(task)] == 0:
                 progress.step(task.label)
     return results
 
@@ -258,5 +270,6 @@ def run(
         results=results,
         api_calls=dict(counter.by_target),
         api_calls_by_check=dict(counter.by_check),
+        api_operations=dict(counter.by_operation),
         wall_seconds=time.perf_counter() - started,
     )

@@ -148,8 +148,12 @@ def test_injected_throttling_is_retried_by_botocore_and_results_stay_correct(tmp
         for _ in range(4):
             assert config.describe_configuration_recorders()["ConfigurationRecorders"][0]["name"]
             assert iam.get_role(RoleName="OrganizationAccountAccessRole")["Role"]["RoleName"]
+        ct = sb.session().client("controltower", config=retries)  # rest-json: error type in a header
+        target = sb.org.ou_arn(sb.org.ous["workloads"])
+        for _ in range(4):
+            assert ct.list_enabled_controls(targetIdentifier=target)["enabledControls"] == []
         stats = sb.stats()
-        assert stats["throttled"] >= 5
+        assert stats["throttled"] >= 6
         no_retry = session.client("config", config=Config(retries={"mode": "standard", "total_max_attempts": 1}))
         codes = set()
         for _ in range(6):

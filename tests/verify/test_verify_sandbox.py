@@ -128,3 +128,27 @@ def test_cli_writes_junit_over_http_and_exits_zero(deployed: Deployed, tmp_path:
     root = ET.parse(junit).getroot()
     assert int(root.get("tests", "0")) > 50 and root.get("failures") == "0" and root.get("skipped") == "0"
     assert "passed, 0 failed, 0 unverified" in done.stderr
+
+
+CALLER_CHECKS = {"organization-accounts", "conformance-pack", "stackset-instance", "scp", "control-tower"}
+NEEDS_NO_PERMISSION = {"sts:GetCallerIdentity"}
+
+
+def _actions(policy: dict) -> set[str]:
+    return {a.lower() for s in policy["Statement"] for a in s["Action"]}
+
+
+def test_documented_least_privilege_policies_cover_every_call_the_verifier_made(deployed: Deployed) -> None:
+    from orgguard.verify.iam import caller_policy, member_read_policy
+
+    report = _run(deployed)
+    assert report.exit_code() == 0
+    caller_ops = {op for (check, op) in report.api_operations if check in CALLER_CHECKS | {"assume-role"}}
+    member_ops = {op for (check, op) in report.api_operations if check not in CALLER_CHECKS | {"assume-role"}}
+    caller_ops -= NEEDS_NO_PERMISSION
+    member_ops -= NEEDS_NO_PERMISSION
+    assert {op.lower() for op in caller_ops} <= _actions(caller_policy(deployed.manifest))
+    assert {op.lower() for op in member_ops} <= _actions(member_read_policy(deployed.manifest, "210000000001"))
+    # and nothing in the member policy is unused apart from the real-AWS-only calls the sandbox answers otherwise
+    unused = _actions(member_read_policy(deployed.manifest, "210000000001")) - {op.lower() for op in member_ops}
+    assert unused <= {"config:getcustomrulepolicy", "config:describeconformancepackcompliance"}
