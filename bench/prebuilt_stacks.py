@@ -11,8 +11,8 @@ Run it with the bench venv (bench/.venv-prebuilt), the repository on PYTHONPATH,
     PYTHONPATH=. bench/.venv-prebuilt/bin/python bench/prebuilt_stacks.py
 
 Like main.py it reads ORGGUARD_CONFIG (default governance.yaml) and writes CDKTF_OUTDIR (default
-cdktf.out). Literal strings are escaped with modules.base.escape_literal, as our constructs do,
-because Terraform would otherwise read `${AWS::Region}` in a template as an interpolation.
+cdktf.out). Literal strings are escaped like modules.base.escape_literal does (see `lit`), because
+Terraform would otherwise read `${AWS::Region}` in a template as an interpolation.
 """
 
 from __future__ import annotations
@@ -66,12 +66,20 @@ from cdktf_cdktf_provider_aws.provider import AwsProvider, AwsProviderAssumeRole
 from cdktf_cdktf_provider_aws.ssm_document import SsmDocument
 from constructs import Construct
 
-from modules.base import escape_literal as lit
 from orgguard.cli import main as orgguard_main
 from orgguard.manifest import ControlEntry, RoleEntry, for_account
 from orgguard.synth import build
 from orgguard.synth.plan import Plan, fast_path_routes, role_arn
 from stacks.common import policy_json
+
+
+def lit(text: str) -> str:
+    """Escape literal `${`/`%{` for Terraform, as modules.base.escape_literal does for literal text.
+
+    Pure Python on purpose: every string passed here is literal (references such as `rule.name` never
+    are), so the prebuilt side pays no jsii `Token.is_unresolved` round trip it would not need.
+    """
+    return text.replace("${", "$${").replace("%{", "%%{")
 
 
 def _default_tags(plan: Plan) -> list[AwsProviderDefaultTags]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import json
 import re
 import signal
 import sys
@@ -27,7 +28,17 @@ class UsageError(Exception):
 def _manifest(path: str) -> Manifest:
     file = Path(path)
     if not file.is_file():
-        raise UsageError(f"manifest {path} not found: pass the manifest.json written by `orgguard synth --out DIR`")
+        raise UsageError(
+            f"manifest {path} not found: pass DIR/orgguard-manifest.json written by `orgguard synth --out DIR`"
+        )
+    try:
+        raw = json.loads(file.read_text())
+    except (ValueError, OSError) as exc:
+        raise UsageError(f"manifest {path} is not JSON ({exc}); re-run `orgguard synth` to regenerate it") from None
+    if isinstance(raw, dict) and set(raw) == {"version", "stacks"}:
+        raise UsageError(
+            f"{path} is cdktf's stack list, not the plan: pass orgguard-manifest.json from the same directory"
+        )
     try:
         return load_manifest(file)
     except ValidationError as exc:
@@ -132,7 +143,7 @@ def cmd_canary(args: argparse.Namespace) -> int:
 
 
 def _common(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--manifest", required=True, help="manifest.json written by `orgguard synth`")
+    parser.add_argument("--manifest", required=True, help="orgguard-manifest.json written by `orgguard synth`")
     parser.add_argument(
         "--role-name",
         default="OrganizationAccountAccessRole",

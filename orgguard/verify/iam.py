@@ -176,3 +176,36 @@ def canary_policy(manifest: Manifest, account_id: str) -> dict[str, Any]:
             ),
         ],
     }
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Print the four policies for a manifest: ``python -m orgguard.verify.iam MANIFEST``."""
+    import argparse
+    import json
+
+    from orgguard.manifest import load_manifest
+
+    parser = argparse.ArgumentParser(prog="python -m orgguard.verify.iam", description=main.__doc__)
+    parser.add_argument("manifest")
+    parser.add_argument("--member-account", default="${AWS::AccountId}", help="default: the StackSet placeholder")
+    parser.add_argument("--external-id", default=None)
+    args = parser.parse_args(argv)
+    manifest = load_manifest(args.manifest)
+    caller = manifest.organization.deployer_account_id
+    sections = {
+        f"{VERIFIER_ROLE}: permission policy (management or delegated-admin account)": caller_policy(manifest),
+        f"{MEMBER_READ_ROLE}: trust policy (each member account)": member_trust_policy(caller, args.external_id),
+        f"{MEMBER_READ_ROLE}: permission policy (each member account)": member_read_policy(
+            manifest, args.member_account
+        ),
+        "canary role: permission policy (only the account the canary runs in)": canary_policy(
+            manifest, args.member_account
+        ),
+    }
+    for title, policy in sections.items():
+        print(f"# {title}\n{json.dumps(policy, indent=2)}\n")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

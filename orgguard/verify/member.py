@@ -59,8 +59,13 @@ def pack_for_rule(t: Target, rule_name: str) -> str | None:
 
 
 CONFORMS_SERVICE = "config-conforms.amazonaws.com"
-PROBE_ATTEMPTS = 2  # an emulator that lacks the API answers 500; do not spend ten retries learning that
+PROBE_ATTEMPTS = 1  # an emulator that lacks the API answers 500: learn that from one request, not ten
+PACK_COMPLIANCE = "config:DescribeConformancePackCompliance"
 PROBE_THROTTLE_ROUNDS = 6
+
+
+class _NotOffered(Exception):
+    """This endpoint was already found not to offer the API."""
 
 
 def _pack_compliance_rules(t: Target, member_pack: str, attempts: int | None) -> list[str]:
@@ -84,6 +89,8 @@ def _member_pack_rules(t: Target, org_pack: str) -> list[str]:
     member_pack = item["ConformancePackName"]
     names: list[str] = []
     try:
+        if PACK_COMPLIANCE in t.pool.unsupported:
+            raise _NotOffered
         for attempt in range(PROBE_THROTTLE_ROUNDS):
             try:
                 return _pack_compliance_rules(t, member_pack, PROBE_ATTEMPTS)
@@ -99,6 +106,9 @@ def _member_pack_rules(t: Target, org_pack: str) -> list[str]:
         status = exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0)
         if code not in NOT_FOUND_API and status not in (500, 501):
             raise
+        t.pool.unsupported.add(PACK_COMPLIANCE)  # the endpoint lacks it: do not ask every target again
+    except _NotOffered:
+        pass
     # The API is not offered here (emulators): the pack's rules are those Config's conformance-pack
     # service created, named <rule>-conformance-pack-<suffix>.
     cfg = t.client("config")
