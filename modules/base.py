@@ -10,52 +10,96 @@ provider schema with ``terraform validate``.
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Callable
 from typing import Any, ClassVar
 
 from cdktf import TerraformProvider, TerraformResource, TerraformResourceLifecycle, Token
 from constructs import Construct
 
 
+def _is_reference(text: str) -> bool:
+    return "${" in text and Token.is_unresolved(text)
+
+
 def escape_literal(text: str) -> str:
     """Terraform reads `${` and `%{` in JSON strings as template syntax; literal text must double them."""
-    if Token.is_unresolved(text):
+    if "${" not in text and "%{" not in text:
+        return text  # the common case; skips a jsii round trip per string (a third of account-mode synth)
+    if _is_reference(text):
         return text  # a cdktf reference, resolved to ${...} on purpose
     return text.replace("${", "$${").replace("%{", "%%{")
 
 
-def to_terraform(value: Any) -> Any:
+def escape_hcl(text: str) -> str:
+    """A literal as the body of one quoted HCL string. cdktf's HCL renderer only escapes quotes (and not
+    even those when `${` appears) and leaves newlines raw inside blocks, so every string is pre-escaped
+    to a single line it passes through unchanged."""
+    if _is_reference(text):
+        return text
+    for raw, escaped in (("\\", "\\\\"), ('"', '\\"'), ("\n", "\\n"), ("\r", "\\r"), ("\t", "\\t")):
+        text = text.replace(raw, escaped)
+    return text.replace("${", "$${").replace("%{", "%%{")
+
+
+def quote_hcl(text: str) -> str:
+    """A literal inside a block, where cdktf passes a string starting with a quote through untouched, but
+    wraps one containing `${` in quotes without escaping anything."""
+    if _is_reference(text):
+        return text
+    body = escape_hcl(text)
+    return body if "${" in body else f'"{body}"'
+
+
+def to_terraform(value: Any, escape: Callable[[str], str] = escape_literal) -> Any:
     """Dataclass blocks -> dicts, dropping unset (None) attributes; lists and dicts recursively."""
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
         return {
-            f.name: to_terraform(getattr(value, f.name))
+            f.name: to_terraform(getattr(value, f.name), escape)
             for f in dataclasses.fields(value)
             if getattr(value, f.name) is not None
         }
     if isinstance(value, list | tuple):
-        return [to_terraform(v) for v in value]
+        return [to_terraform(v, escape) for v in value]
     if isinstance(value, dict):
-        return {k: to_terraform(v) for k, v in value.items() if v is not None}
+        return {k: to_terraform(v, escape) for k, v in value.items() if v is not None}
     if isinstance(value, str):
-        return escape_literal(value)
+        return escape(value)
     return value
+
+
+def _is_block(value: Any) -> bool:
+    return (dataclasses.is_dataclass(value) and not isinstance(value, type)) or (
+        isinstance(value, list | tuple) and bool(value) and dataclasses.is_dataclass(value[0])
+    )
+
+
+def _hcl_block(block: Any) -> dict[str, Any]:
+    """One block's body: nested blocks as descriptors (else cdktf renders them as `name = {...}`)."""
+    body = {}
+    for f in dataclasses.fields(block):
+        value = getattr(block, f.name)
+        if value is not None:
+            body[f.name] = _hcl(value) if _is_block(value) else to_terraform(value, quote_hcl)
+    return body
 
 
 def _hcl(value: Any) -> dict[str, Any]:
     """cdktf's HCL attribute descriptor for one value."""
-    if dataclasses.is_dataclass(value) or (
-        isinstance(value, list | tuple) and value and dataclasses.is_dataclass(value[0])
-    ):
+    if _is_block(value):
         blocks = value if isinstance(value, list | tuple) else [value]
-        return {"value": to_terraform(list(blocks)), "isBlock": True, "type": "list", "storageClassType": "list"}
+        return {"value": [_hcl_block(b) for b in blocks], "isBlock": True, "type": "list",
+                "storageClassType": "list"}
     if isinstance(value, bool):
         return {"value": value, "isBlock": False, "type": "simple", "storageClassType": "boolean"}
     if isinstance(value, int | float):
         return {"value": value, "isBlock": False, "type": "simple", "storageClassType": "number"}
     if isinstance(value, list | tuple):
-        return {"value": list(value), "isBlock": False, "type": "list", "storageClassType": "stringList"}
+        return {"value": to_terraform(list(value), escape_hcl), "isBlock": False, "type": "list",
+                "storageClassType": "stringList"}
     if isinstance(value, dict):
-        return {"value": value, "isBlock": False, "type": "map", "storageClassType": "stringMap"}
-    return {"value": to_terraform(value), "isBlock": False, "type": "simple", "storageClassType": "string"}
+        return {"value": to_terraform(value, escape_hcl), "isBlock": False, "type": "map",
+                "storageClassType": "stringMap"}
+    return {"value": to_terraform(value, escape_hcl), "isBlock": False, "type": "simple", "storageClassType": "string"}
 
 
 class AwsResource(TerraformResource):
@@ -74,14 +118,18 @@ class AwsResource(TerraformResource):
         lifecycle: TerraformResourceLifecycle | None = None,
         **attributes: Any,
     ) -> None:
+        alias = getattr(provider, "alias_name", None)
         super().__init__(
             scope,
             id_,
             terraform_resource_type=self.TYPE,
-            provider=provider,
+            provider=None if alias else provider,
             depends_on=depends_on,
             lifecycle=lifecycle,
         )
+        if alias:
+            # Named by override instead (see AwsProvider.alias_name): no jsii callback at synth time.
+            self.add_override("provider", f"aws.{alias}")
         self._attributes = {k: v for k, v in attributes.items() if v is not None}
 
     def _synthesize_attributes(self) -> dict[str, Any]:

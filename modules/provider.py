@@ -57,14 +57,11 @@ class AwsProvider(TerraformProvider):
             if v is not None
         }
 
-    # cdktf reads `alias` through jsii to name the provider (`aws.<alias>`) in resources; serve it from Python.
     @property
-    def alias(self) -> str | None:
+    def alias_name(self) -> str | None:
+        """The alias, kept on the Python side: a Python `alias` property would be read back through a
+        jsii callback for every resource that names the provider (two thirds of account-mode synth)."""
         return self._alias_name
-
-    @alias.setter
-    def alias(self, value: str | None) -> None:
-        self._alias_name = value
 
     def _synthesize_attributes(self) -> dict[str, Any]:
         attrs = {k: to_terraform(v) for k, v in self._attributes.items()}

@@ -3,7 +3,12 @@
 from __future__ import annotations
 
 import json
+import os
+import shutil
+import subprocess
+from pathlib import Path
 
+import pytest
 from cdktf import App, TerraformStack, Testing
 
 from modules.config import (
@@ -18,6 +23,8 @@ from modules.config import (
 from modules.iam import IamRole, IamRolePolicy
 from modules.provider import AssumeRole, AwsProvider
 from modules.ssm import SsmDocument
+from orgguard.synth.build import synthesize
+from tests.synth.conftest import ROOT
 
 
 def _stack() -> tuple[App, TerraformStack]:
@@ -93,20 +100,46 @@ def test_aliased_providers_route_resources_to_their_region():
     assert tf["resource"]["aws_ssm_document"]["doc"]["provider"] == "aws.eu_west_1"
 
 
-def test_hcl_output_of_the_example_passes_terraform_validate(tmp_path):
-    """`orgguard synth --hcl` writes HCL beside the JSON; Terraform must accept it as it accepts the JSON."""
-    import os
-    import subprocess
+# Credentials-free planning: no data sources are read, so nothing but the provider's own setup runs.
+OFFLINE_PROVIDER = {
+    "access_key": "plan-only", "secret_key": "plan-only", "skip_credentials_validation": True,
+    "skip_requesting_account_id": True, "skip_metadata_api_check": "true", "allowed_account_ids": None,
+    "assume_role": [{"role_arn": ""}],  # an empty role ARN turns account mode's assume_role off
+}
 
-    from orgguard.synth.build import synthesize
-    from tests.synth.conftest import EXAMPLE, ROOT
 
-    synthesize(EXAMPLE, tmp_path / "out", hcl=True)
-    stack = tmp_path / "out" / "hcl" / "orgguard-org-global"
-    hcl = (stack / "main.tf").read_text()
-    assert 'resource "aws_cloudformation_stack_set" "stackset-documents"' in hcl
-    assert 'permission_model = "SERVICE_MANAGED"' in hcl
+def _planned_values(stack: Path) -> dict:
+    """What Terraform itself makes of a configuration: `terraform plan` then `show -json`, offline."""
+    tf = json.loads((stack / "cdk.tf.json").read_text()) if (stack / "cdk.tf.json").exists() else None
+    aliases = [p.get("alias") for p in tf["provider"]["aws"]] if tf else None
+    if aliases is None:  # the HCL twin of a JSON stack carries the same providers; read them from it
+        aliases = [p.get("alias") for p in json.loads((stack.parent / "aliases.json").read_text())]
+    override = [{**OFFLINE_PROVIDER, **({"alias": a} if a else {})} for a in aliases]
+    (stack / "zz_offline_override.tf.json").write_text(json.dumps({"provider": {"aws": override}}))
     env = {**os.environ, "TF_CLI_CONFIG_FILE": str(ROOT / "terraform.rc")}
-    for cmd in (["terraform", "init", "-backend=false", "-input=false"], ["terraform", "validate", "-no-color"]):
+    for cmd in (
+        ["terraform", "init", "-input=false", "-no-color"],
+        ["terraform", "plan", "-refresh=false", "-input=false", "-no-color", "-out=plan.bin"],
+    ):
         result = subprocess.run(cmd, cwd=stack, env=env, capture_output=True, text=True, timeout=300)
-        assert result.returncode == 0, result.stderr
+        assert result.returncode == 0, result.stderr[-3000:]
+    shown = subprocess.run(["terraform", "show", "-json", "plan.bin"], cwd=stack, env=env, capture_output=True,
+                           text=True, timeout=300, check=True)
+    return json.loads(shown.stdout)["planned_values"]
+
+
+@pytest.mark.parametrize("example", ["governance.yaml", "examples/account-vending.yaml"])
+def test_hcl_output_plans_exactly_like_the_json(tmp_path, example):
+    """`orgguard synth --hcl` writes HCL beside the JSON. cdktf's HCL renderer escapes almost nothing,
+    so the constructs pre-escape every string; Terraform's own plan of both must be identical."""
+    out = tmp_path / "out"
+    synthesize(ROOT / example, out, hcl=True)
+    stack_name = sorted(p.name for p in (out / "stacks").iterdir())[0 if "account" in example else -1]
+    json_stack, hcl_stack = tmp_path / "json", tmp_path / "hcl" / "stack"
+    shutil.copytree(out / "stacks" / stack_name, json_stack)
+    shutil.copytree(out / "hcl" / stack_name, hcl_stack)
+    tf = json.loads((json_stack / "cdk.tf.json").read_text())
+    (hcl_stack.parent / "aliases.json").write_text(json.dumps(tf["provider"]["aws"]))
+    planned_json, planned_hcl = _planned_values(json_stack), _planned_values(hcl_stack)
+    assert planned_json["root_module"]["resources"], "nothing planned"
+    assert planned_hcl == planned_json
