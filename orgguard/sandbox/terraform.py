@@ -92,6 +92,10 @@ def _deployer_env(sandbox: Sandbox, deployer: str | None) -> dict[str, str]:
     env.setdefault("TF_PLUGIN_CACHE_DIR", str(cache))
     env["TF_PLUGIN_CACHE_MAY_BREAK_DEPENDENCY_LOCK_FILE"] = "true"
     env.pop("AWS_PROFILE", None)
+    # The project's CLI configuration (offline provider mirror) unless the caller chose one that exists.
+    project_rc = Path(__file__).resolve().parents[2] / "terraform.rc"
+    if not Path(env.get("TF_CLI_CONFIG_FILE") or "/nonexistent").is_file() and project_rc.is_file():
+        env["TF_CLI_CONFIG_FILE"] = str(project_rc)
     if deployer and deployer != sandbox.org.management_account_id:
         creds = sandbox.session(deployer).get_credentials().get_frozen_credentials()
         env.update(
