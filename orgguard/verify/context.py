@@ -46,7 +46,9 @@ class OrgFacts:
     """Organization-level reads shared by all member targets (each a value or the exception it raised)."""
 
     ou_accounts: dict[str, set[str]] = field(default_factory=dict)  # target OU -> accounts beneath it
-    pack_status: dict[str, Any] = field(default_factory=dict)  # org pack name -> {account: status item} | exc
+    # (org pack name, region) -> {account: detailed status item}, or the exception the read raised.
+    # Packs are regional and one name is usually reused in every region.
+    pack_status: dict[tuple[str, str], Any] = field(default_factory=dict)
     stack_instances: dict[str, Any] = field(default_factory=dict)  # stackset -> {(acct, region): item} | exc
 
 

@@ -4,9 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
+from botocore.exceptions import ClientError
+
 from orgguard.manifest import ControlTowerControl, Manifest, ScpEntry, for_account
 from orgguard.verify.aws import SessionPool
 from orgguard.verify.compare import differing
+from orgguard.verify.errors import error_code
 from orgguard.verify.policy import parse_policy, policy_diff
 from orgguard.verify.result import GLOBAL_REGION, CheckResult, failed, passed
 
@@ -32,9 +35,14 @@ def pack_detailed_status(pool: SessionPool, pack: str, region: str) -> dict[str,
     cfg = pool.client(None, "config", region)
     out: dict[str, dict[str, Any]] = {}
     paginator = cfg.get_paginator("get_organization_conformance_pack_detailed_status")
-    for page in paginator.paginate(OrganizationConformancePackName=pack):
-        for item in page.get("OrganizationConformancePackDetailedStatuses", []):
-            out[str(item["AccountId"])] = item
+    try:
+        for page in paginator.paginate(OrganizationConformancePackName=pack):
+            for item in page.get("OrganizationConformancePackDetailedStatuses", []):
+                out[str(item["AccountId"])] = item
+    except ClientError as exc:
+        if error_code(exc) != "NoSuchOrganizationConformancePackException":
+            raise
+        return {}  # a definite answer: deployed nowhere, so every member account's check fails
     return out
 
 

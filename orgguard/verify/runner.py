@@ -119,7 +119,7 @@ def _org_facts(
     for pack in manifest.conformance_packs:
         if pack.region in regions:
             read = lambda p=pack: org.pack_detailed_status(pool, p.name, p.region)  # noqa: E731
-            jobs[("pack", pack.name)] = scoped("conformance-pack", pack.region, read)
+            jobs[("pack", (pack.name, pack.region))] = scoped("conformance-pack", pack.region, read)
     deployer = manifest.organization.deployer_account_id
     for ss in manifest.stack_sets:
         # CallAs=DELEGATED_ADMIN is only valid from the delegated admin; the management account owns the set.

@@ -152,3 +152,19 @@ def test_documented_least_privilege_policies_cover_every_call_the_verifier_made(
     # and nothing in the member policy is unused apart from the real-AWS-only calls the sandbox answers otherwise
     unused = _actions(member_read_policy(deployed.manifest, "210000000001")) - {op.lower() for op in member_ops}
     assert unused <= {"config:getcustomrulepolicy", "config:describeconformancepackcompliance"}
+
+
+def test_pack_deleted_in_one_region_fails_only_that_regions_pack_rules_and_bindings(deployed: Deployed) -> None:
+    other = deployed.sb.org.regions[1]
+    pack = next(p for p in deployed.manifest.conformance_packs if p.region == other)
+    deployer = deployed.sb.session(deployed.manifest.organization.deployer_account_id)
+    deployer.client("config", region_name=other).delete_organization_conformance_pack(
+        OrganizationConformancePackName=pack.name
+    )
+    report = _run(deployed)
+    not_passing = _not_passing(report)
+    assert not_passing and set(not_passing.values()) == {"FAIL"}
+    assert {k[3] for k in not_passing} == {other}
+    assert {k[0] for k in not_passing} == {f"conformance-pack:{pack.name}", "config-rule", "remediation"}
+    members = set(member_accounts(deployed.sb))
+    assert {k[2] for k in not_passing if k[0].startswith("conformance-pack")} == members
