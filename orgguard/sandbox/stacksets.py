@@ -5,6 +5,7 @@ empty for a delegated administrator, so its instances reached no account. Resolv
 organization's management account instead, as AWS does. Also: an ``AWS::IAM::Role``'s inline
 ``Policies`` and an ``AWS::SSM::Document``'s object ``Content`` came back as Python reprs;
 store them as JSON (CloudFormation serializes a Json-typed property before calling the service).
+The management account also sees the StackSets its delegated administrator created, as in AWS.
 """
 
 from __future__ import annotations
@@ -13,7 +14,8 @@ import json
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from moto.cloudformation.models import StackInstances
+from moto.cloudformation.exceptions import StackSetNotFoundException
+from moto.cloudformation.models import CloudFormationBackend, StackInstances, cloudformation_backends
 from moto.iam.models import Role
 from moto.organizations.models import OrganizationsBackend, organizations_backends
 from moto.ssm.models import SimpleSystemManagerBackend
@@ -48,6 +50,24 @@ def _json_document_content(original: Callable[..., Any]) -> Callable[..., Any]:
     return create_document
 
 
+def _management_sees_delegated(original: Callable[..., Any]) -> Callable[..., Any]:
+    """The management account sees (CallAs=SELF) the service-managed StackSets its delegated
+    administrator created, as in AWS; moto keeps them only in the delegated admin's backend."""
+
+    def describe_stack_set(self: Any, name: str) -> Any:
+        try:
+            return original(self, name)
+        except StackSetNotFoundException:
+            ctx = _CTX.get("ctx")
+            org = ctx.org if ctx else None
+            if org is None or self.account_id != org.management_account_id or not org.delegated_admin_account_id:
+                raise
+            return original(cloudformation_backends[org.delegated_admin_account_id][self.region_name], name)
+
+    describe_stack_set.orgguard_patched = True  # type: ignore[attr-defined]
+    return describe_stack_set
+
+
 def install(ctx: ServerContext) -> None:
     _CTX["ctx"] = ctx
     if not getattr(Role.put_policy, "orgguard_patched", False):
@@ -55,4 +75,8 @@ def install(ctx: ServerContext) -> None:
     backend = SimpleSystemManagerBackend
     if not getattr(backend.create_document, "orgguard_patched", False):
         backend.create_document = _json_document_content(backend.create_document)  # type: ignore[method-assign]
+    if not getattr(CloudFormationBackend.describe_stack_set, "orgguard_patched", False):
+        CloudFormationBackend.describe_stack_set = _management_sees_delegated(  # type: ignore[method-assign]
+            CloudFormationBackend.describe_stack_set
+        )
     StackInstances.org_backend = property(_org_backend)  # type: ignore[assignment,method-assign]

@@ -97,6 +97,13 @@ def member_read_policy(manifest: Manifest, account_id: str) -> dict[str, Any]:
                 ["ssm:DescribeDocument", "ssm:GetDocument"],
                 [f"arn:aws:ssm:*:{account_id}:document/{prefix}-*"],
             ),
+            # ListRules supports no resource-level permission; the targets are read per rule.
+            _stmt("FindFastPathRules", ["events:ListRules"], ["*"]),
+            _stmt(
+                "ReadFastPathTargets",
+                ["events:ListTargetsByRule"],
+                [f"arn:aws:events:*:{account_id}:rule/{prefix}-*"],
+            ),
             _stmt(
                 "ReadRunbookRoles",
                 ["iam:GetRole", "iam:GetRolePolicy", "iam:ListAttachedRolePolicies", "iam:ListRolePolicies"],

@@ -310,6 +310,41 @@ def check_role(t: Target, role: RoleEntry) -> CheckResult:
     return passed(*args)
 
 
+def check_fast_path(t: Target) -> CheckResult:
+    """The fast path's EventBridge rules: enabled, covering every opening API call, and starting exactly
+    the revoke runbook with the fast-path role of this account."""
+    fp = t.manifest.fast_path
+    assert fp is not None
+    args = (f"fast-path:{fp.rule_name}", None, t.account_id, t.region)
+    events = t.client("events")
+    role = f"arn:aws:iam::{t.account_id}:role/{fp.role}"
+    target = f":{t.region}:{t.account_id}:automation-definition/{fp.document}:$DEFAULT"
+    wanted = sorted(fp.event_pattern.get("detail", {}).get("eventName", []))
+    expected = {"event_names": wanted, "state": "ENABLED", "target": target.lstrip(":"), "role": role}
+    rules = [r for page in events.get_paginator("list_rules").paginate(NamePrefix=fp.rule_name) for r in page["Rules"]]
+    if not rules:
+        return failed(*args, expected, None, f"no EventBridge rule named {fp.rule_name}* here")
+    covered: set[str] = set()
+    problems: list[str] = []
+    for rule in rules:
+        if rule.get("State") != "ENABLED":
+            problems.append(f"rule {rule['Name']} is {rule.get('State')}")
+        covered.update(json.loads(rule.get("EventPattern") or "{}").get("detail", {}).get("eventName", []))
+        targets = [
+            x
+            for page in events.get_paginator("list_targets_by_rule").paginate(Rule=rule["Name"])
+            for x in page["Targets"]
+        ]
+        if [(x["Arn"].endswith(target), x.get("RoleArn")) for x in targets] != [(True, role)]:
+            problems.append(f"rule {rule['Name']} targets {[(x['Arn'], x.get('RoleArn')) for x in targets]}")
+    actual = {"rules": sorted(r["Name"] for r in rules), "event_names": sorted(covered)}
+    if sorted(covered) != wanted:
+        problems.append(f"rules cover {sorted(covered)}, not {wanted}")
+    if problems:
+        return failed(*args, expected, actual, "; ".join(problems))
+    return passed(*args, actual)
+
+
 def check_pack_status(t: Target, org_pack: str) -> CheckResult:
     args = (f"conformance-pack:{org_pack}", None, t.account_id, t.region)
     statuses = t.org.pack_status.get((org_pack, t.region))

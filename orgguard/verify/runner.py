@@ -163,6 +163,9 @@ def _member_tasks(
                 task.checks.append(
                     (("remediation", c.id, account, region), lambda t=t, c=c: member.check_remediation(t, c))
                 )
+            if manifest.fast_path and region in manifest.fast_path.regions:
+                key = (f"fast-path:{manifest.fast_path.rule_name}", None, account, region)
+                task.checks.append((key, lambda t=t: member.check_fast_path(t)))
             for doc in manifest.documents:
                 if region in doc.regions:
                     key = (f"ssm-document:{doc.name}", None, account, region)
