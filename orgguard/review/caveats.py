@@ -12,6 +12,11 @@ CT_HOOKS = (
     "Control Tower proactive controls CT.EC2.PR.3 / CT.EC2.PR.4 are CloudFormation hooks: they never see "
     "security groups made by Terraform, the console or the API. Only the Config rules in this plan do."
 )
+CT_DETECTIVE = (
+    "Where an OU already has Control Tower's AWS-GR_RESTRICTED_SSH or AWS-GR_RESTRICTED_COMMON_PORTS, its "
+    "accounts run that rule (AWSControlTower_AWS-GR_...) beside this plan's: the same finding appears twice. "
+    "Control Tower's rules only detect; this plan's remediate."
+)
 ECS16 = (
     "ECS.16 (task set public IP) has no in-place fix: UpdateTaskSet changes only the scale, so a finding "
     "needs a new task set. Its remediation stays approval-only."
@@ -45,6 +50,8 @@ def general_caveats(manifest: Manifest) -> list[str]:
     hub = {sid for c in controls for sid in c.mappings.security_hub}
     identifiers = {c.rule.source_identifier for c in controls}
     out = [CT_HOOKS]
+    if any(c.enabled and c.mappings.control_tower for c in controls):
+        out.append(CT_DETECTIVE)
     if "ECS.16" in hub:
         out.append(ECS16)
     if "RESTRICTED_INCOMING_TRAFFIC" in identifiers or any(c.id == "restricted-common-ports" for c in controls):

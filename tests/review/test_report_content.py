@@ -97,6 +97,7 @@ def test_general_coverage_caveats_are_shown(page: str) -> None:
     assert "checks TCP only" in page
     assert "Config rules do nothing without a configuration recorder" in page
     assert "TCP only: UDP exposure is not detected." in page  # the control's own caveat
+    assert "already has Control Tower's AWS-GR_RESTRICTED_SSH" in page and "the same finding appears twice" in page
 
 
 @pytest.mark.parametrize("fmt", ["markdown", "html"])
