@@ -69,7 +69,7 @@ from constructs import Construct
 from orgguard.cli import main as orgguard_main
 from orgguard.manifest import ControlEntry, RoleEntry, for_account
 from orgguard.synth import build
-from orgguard.synth.plan import Plan, fast_path_routes, role_arn
+from orgguard.synth.plan import Plan, role_arn
 from stacks.common import policy_json
 
 
@@ -194,9 +194,8 @@ def _place_fast_path(
 ) -> None:
     m = plan.manifest
     assert m.fast_path is not None
-    routes = fast_path_routes(plan.governance, m.controls)
-    for i, route in enumerate(routes, start=1):
-        name = m.fast_path.rule_name if len(routes) == 1 else f"{m.fast_path.rule_name}-{i}"
+    for i, route in enumerate(m.fast_path.routes, start=1):
+        name = m.fast_path.route_rule_name(i)
         rule = CloudwatchEventRule(
             scope,
             f"fast-path-rule-{i}-{region}",

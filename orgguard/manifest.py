@@ -132,12 +132,26 @@ class ScpEntry(_Model):
     targets: list[str] = Field(description="OU ids or account ids it is attached to")
 
 
-class FastPathEntry(_Model):
-    rule_name: str
-    regions: list[str]
+class FastPathRoute(_Model):
+    """One EventBridge rule and its SSM Automation target (one per CloudTrail event shape)."""
+
+    event_name: str
     event_pattern: dict[str, Any]
+    input_paths: dict[str, str]
+    input_template: str = Field(description="JSON text with EventBridge <placeholders> inside strings")
+
+
+class FastPathEntry(_Model):
+    rule_name: str = Field(description="Rule name; with several routes, route i is named <rule_name>-<i>")
+    regions: list[str]
+    event_pattern: dict[str, Any] = Field(description="The union of the routes' patterns")
     role: str
     document: str
+    routes: list[FastPathRoute] = Field(default_factory=list)
+
+    def route_rule_name(self, index: int) -> str:
+        """Name of the rule of route `index` (1-based)."""
+        return self.rule_name if len(self.routes) == 1 else f"{self.rule_name}-{index}"
 
 
 class StackEntry(_Model):

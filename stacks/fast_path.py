@@ -8,7 +8,7 @@ from cdktf import TerraformProvider, TerraformResource
 from constructs import Construct
 
 from modules.events import CloudwatchEventRule, CloudwatchEventTarget, InputTransformer, RetryPolicy
-from orgguard.synth.plan import Plan, fast_path_routes
+from orgguard.synth.plan import Plan
 from stacks.common import role_arn
 
 
@@ -23,9 +23,8 @@ def place_fast_path(
 ) -> None:
     m = plan.manifest
     assert m.fast_path is not None
-    routes = fast_path_routes(plan.governance, m.controls)
-    for i, route in enumerate(routes, start=1):
-        name = m.fast_path.rule_name if len(routes) == 1 else f"{m.fast_path.rule_name}-{i}"
+    for i, route in enumerate(m.fast_path.routes, start=1):
+        name = m.fast_path.route_rule_name(i)
         rule = CloudwatchEventRule(
             scope,
             f"fast-path-rule-{i}-{region}",

@@ -80,7 +80,10 @@ class RestrictedCommonPorts(Control):
         assert isinstance(settings, CommonPortsSettings)
         ports = settings.port_list()
         if len(ports) <= MAX_NUMBERED_PARAMETERS:
-            params = {f"blockedPort{i}": str(p) for i, p in enumerate(ports, start=1)}
+            # Every slot is filled (repeating the last port): a slot left empty may fall back to the rule's
+            # default port, which the runbook's RestrictedPorts would then never revoke.
+            slots = ports + [ports[-1]] * (MAX_NUMBERED_PARAMETERS - len(ports))
+            params = {f"blockedPort{i}": str(p) for i, p in enumerate(slots, start=1)}
         else:
             params = {"blockedPorts": ",".join(str(p) for p in ports)}
         return managed_rule(

@@ -90,6 +90,10 @@ def parse_governance(text: str, source: str = "<governance>") -> Governance:
         where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else "unknown position"
         problem = getattr(exc, "problem", None) or str(exc)
         raise ConfigError(source, [f"{where}: not valid YAML ({problem})"]) from None
+    except ValueError as exc:  # PyYAML's timestamp constructor, e.g. an unquoted 2027-02-30
+        raise ConfigError(source, [f"a value is not valid ({exc}); check dates (YYYY-MM-DD) and quote them"]) from None
+    except RecursionError:
+        raise ConfigError(source, ["nesting is too deep to be a governance file"]) from None
     if not isinstance(data, dict):
         raise ConfigError(source, ["top level: expected a mapping of settings (see governance.yaml)"])
     try:
@@ -104,7 +108,9 @@ def parse_governance(text: str, source: str = "<governance>") -> Governance:
 def load_governance(path: str | Path) -> Governance:
     path = Path(path)
     try:
-        text = path.read_text()
+        text = path.read_text(encoding="utf-8")
     except OSError as exc:
         raise ConfigError(str(path), [f"cannot read the file ({exc.strerror})"]) from None
+    except UnicodeDecodeError as exc:
+        raise ConfigError(str(path), [f"not UTF-8 text (byte {exc.start}); save the file as UTF-8"]) from None
     return parse_governance(text, str(path))

@@ -217,6 +217,15 @@ class Governance(_Strict):
     control_tower: ControlTower = Field(default_factory=ControlTower)
     scp: Scp = Field(default_factory=Scp)
 
+    @field_validator("name_prefix")
+    @classmethod
+    def _not_reserved(cls, v: str) -> str:
+        if v.lower().startswith(("aws", "amazon", "amzn")):
+            raise ValueError(
+                f"{v!r} starts with a prefix SSM reserves for its own documents (aws, amazon, amzn); choose another"
+            )
+        return v
+
     @field_validator("accounts")
     @classmethod
     def _accounts_unique(cls, v: list[str]) -> list[str]:
@@ -233,6 +242,18 @@ class Governance(_Strict):
             problems.append(
                 "@.organization.target_ous: organization mode needs at least one OU (or the root r-...) "
                 "to receive the remediation documents and roles"
+            )
+        automatic_sg = [
+            c.id
+            for c in CATALOG.values()
+            if c.runbook == "sg-revoke"
+            and self.control_settings(c.id).enabled
+            and self.remediation_mode(c.id) == "automatic"
+        ]
+        if self.fast_path.enabled and not automatic_sg:
+            problems.append(
+                "@.fast_path.enabled: the fast path revokes without approval, so it needs restricted-ssh or "
+                "restricted-common-ports enabled with remediation: automatic; set one, or disable the fast path"
             )
         if self.mode == "account" and self.control_tower.enable_detective_controls:
             problems.append("@.control_tower.enable_detective_controls: only in organization mode (OU targets)")

@@ -23,6 +23,7 @@ from orgguard.manifest import (
     Exclusion,
     Exemption,
     FastPathEntry,
+    FastPathRoute,
     Manifest,
     ManifestSource,
     OrganizationEntry,
@@ -163,8 +164,17 @@ def _documents_and_roles(gov: Governance, controls: list[ControlEntry]) -> tuple
 def _fast_path(
     gov: Governance, controls: list[ControlEntry], docs: list[Document]
 ) -> tuple[FastPathEntry | None, RoleEntry | None]:
+    """The fast path revokes without anyone approving, so it guards only what automatic controls restrict."""
     sg_doc = next((d for d in docs if d.entry.runbook == "sg-revoke"), None)
-    if not gov.fast_path.enabled or sg_doc is None:
+    ports = sorted(
+        {
+            int(p)
+            for c in controls
+            if c.enabled and c.remediation.mode == "automatic" and "RestrictedPorts" in c.remediation.parameters
+            for p in c.remediation.parameters["RestrictedPorts"].static_values or []
+        }
+    )
+    if not gov.fast_path.enabled or sg_doc is None or not ports:
         return None, None
     prefix = gov.name_prefix
     revoke_role = f"{prefix}-{RUNBOOKS['sg-revoke'].role_suffix}"
@@ -176,29 +186,26 @@ def _fast_path(
         permission_policies={name: fast_path.events_role_permission_policy(sg_doc.entry.name, revoke_role)},
         used_by=["events.amazonaws.com"],
     )
+    routes = fast_path.input_transformers(
+        revoke_role_name=revoke_role, restricted_ports=ports, exemption_tag_key=gov.exemptions.tag_key
+    )
     entry = FastPathEntry(
         rule_name=f"{prefix}-open-ingress-fast-path",
         regions=list(gov.organization.regions),
         event_pattern=fast_path.event_pattern(),
         role=name,
         document=sg_doc.entry.name,
+        routes=[
+            FastPathRoute(
+                event_name=r.event_name,
+                event_pattern=r.event_pattern,
+                input_paths=dict(r.input_paths),
+                input_template=r.input_template,
+            )
+            for r in routes
+        ],
     )
     return entry, role
-
-
-def fast_path_routes(gov: Governance, controls: list[ControlEntry]) -> list[fast_path.FastPathRoute]:
-    """EventBridge routes guarding every port a remediating security-group control restricts."""
-    if not gov.fast_path.enabled:
-        return []
-    ports: set[int] = set()
-    for c in controls:
-        if c.enabled and c.remediation.mode != "off" and "RestrictedPorts" in c.remediation.parameters:
-            ports.update(int(p) for p in c.remediation.parameters["RestrictedPorts"].static_values or [])
-    return fast_path.input_transformers(
-        revoke_role_name=f"{gov.name_prefix}-{RUNBOOKS['sg-revoke'].role_suffix}",
-        restricted_ports=sorted(ports),
-        exemption_tag_key=gov.exemptions.tag_key,
-    )
 
 
 def build_plan(gov: Governance, config_file: Path, config_text: str) -> Plan:
@@ -262,7 +269,7 @@ def build_plan(gov: Governance, config_file: Path, config_text: str) -> Plan:
                 )
             )
         if docs:
-            body = templates.documents_stackset(docs, fast_path_entry, fast_path_routes(gov, controls))
+            body = templates.documents_stackset(docs, fast_path_entry)
             name = f"{prefix}-documents"
             plan.stackset_templates[name] = body
             stack_sets.append(

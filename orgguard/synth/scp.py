@@ -64,9 +64,23 @@ def protection_policy(prefix: str, pack_name: str) -> dict[str, Any]:
                 "Action": [
                     "config:DeleteConfigurationRecorder",
                     "config:DeleteDeliveryChannel",
+                    "config:PutConfigurationRecorder",  # narrowing the recording group ends detection silently
                     "config:StopConfigurationRecorder",
                 ],
                 "Resource": "*",
+                "Condition": exempt,
+            },
+            {
+                "Sid": "ProtectFastPathRules",
+                "Effect": "Deny",
+                "Action": [
+                    "events:DeleteRule",
+                    "events:DisableRule",
+                    "events:PutRule",
+                    "events:PutTargets",
+                    "events:RemoveTargets",
+                ],
+                "Resource": f"arn:aws:events:*:*:rule/{prefix}-*",
                 "Condition": exempt,
             },
         ],

@@ -11,7 +11,6 @@ import jinja2
 
 from orgguard import __version__
 from orgguard.manifest import ControlEntry, FastPathEntry, RoleEntry, for_account
-from orgguard.runbooks.fast_path import FastPathRoute
 
 if TYPE_CHECKING:
     from orgguard.config.models import Governance
@@ -72,14 +71,8 @@ def roles_stackset(roles: list[RoleEntry]) -> str:
     return _env().get_template("roles-stackset.yaml.j2").render(version=__version__, roles=roles)
 
 
-def documents_stackset(
-    documents: list[Document],
-    fast_path: FastPathEntry | None,
-    routes: list[FastPathRoute],
-) -> str:
-    """`routes`: one EventBridge rule + SSM Automation target per CloudTrail event shape."""
-    return (
-        _env()
-        .get_template("documents-stackset.yaml.j2")
-        .render(version=__version__, documents=documents, fast_path=fast_path, fast_path_targets=routes)
+def documents_stackset(documents: list[Document], fast_path: FastPathEntry | None) -> str:
+    """The runbook documents and, with the fast path, one EventBridge rule + target per route."""
+    return _env().get_template("documents-stackset.yaml.j2").render(
+        version=__version__, documents=documents, fast_path=fast_path
     )

@@ -39,7 +39,11 @@ def caller_policy(manifest: Manifest, *, member_role_name: str = MEMBER_READ_ROL
         _stmt(
             "ReadScpAttachments",
             ["organizations:ListPoliciesForTarget"],
-            [f"arn:aws:organizations::{mgmt}:ou/o-*/ou-*", f"arn:aws:organizations::{mgmt}:account/o-*/*"],
+            [
+                f"arn:aws:organizations::{mgmt}:ou/o-*/ou-*",
+                f"arn:aws:organizations::{mgmt}:account/o-*/*",
+                f"arn:aws:organizations::{mgmt}:root/o-*/r-*",  # target_ous may name the root
+            ],
             {"StringEquals": {"organizations:PolicyType": "SERVICE_CONTROL_POLICY"}},
         ),
         _stmt(

@@ -69,6 +69,7 @@ def test_gate_on_real_synth_refuses_governance_edit_until_approved(
     def weaken(data: dict[str, Any]) -> None:
         data["controls"]["restricted-ssh"]["enabled"] = False
         data["controls"]["restricted-common-ports"]["remediation"] = "manual"
+        data["fast_path"]["enabled"] = False  # it needs an automatic security-group control
 
     changed = synth(tmp_path, "weakened", weaken)
     diff = diff_manifests(load_manifest(real), load_manifest(changed))

@@ -95,6 +95,16 @@ CASES = [
         _set("controls.restricted-ssh.remediation", "sometimes"),
         "controls.restricted-ssh.remediation: 'sometimes' is not allowed",
     ),
+    (
+        "prefix-ssm-reserves",
+        _set("name_prefix", "aws-guard"),
+        "name_prefix: 'aws-guard' starts with a prefix SSM reserves for its own documents",
+    ),
+    (
+        "fast-path-without-automatic-remediation",
+        lambda d: [d["controls"][c].update(remediation="manual") for c in ("restricted-ssh", "restricted-common-ports")],  # noqa: E501
+        "fast_path.enabled: the fast path revokes without approval",
+    ),
 ]
 
 
@@ -153,3 +163,22 @@ def test_missing_file_is_a_clear_error(tmp_path):
     result = run_cli("synth", "--config", str(tmp_path / "nope.yaml"), "--out", str(tmp_path / "o"))
     assert result.returncode == 2
     assert "cannot read the file" in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("name", "content", "expected"),
+    [
+        ("impossible-date", None, "a value is not valid (day is out of range for month)"),
+        ("not-utf8", b"version: 1\n\xff\xfe\n", "not UTF-8 text"),
+        ("too-deep", ("version: 1\nmode: " + "[" * 3000 + "]" * 3000 + "\n").encode(), "nesting is too deep"),
+    ],
+)
+def test_files_yaml_itself_chokes_on_are_refused_without_a_traceback(tmp_path, name, content, expected):
+    path = tmp_path / f"{name}.yaml"
+    if content is None:
+        path.write_text(EXAMPLE.read_text().replace('expires: "2027-03-31"', "expires: 2027-02-30"))
+    else:
+        path.write_bytes(content)
+    result = run_cli("synth", "--config", str(path), "--out", str(tmp_path / "o"))
+    assert result.returncode == 2
+    assert expected in result.stderr and "Traceback" not in result.stderr

@@ -170,3 +170,21 @@ def test_scp_denies_tampering_except_to_stacksets_and_control_tower(org_out, org
     assert all(s["Effect"] == "Deny" for s in content["Statement"])
     attachments = tf["resource"]["aws_organizations_policy_attachment"].values()
     assert sorted(a["target_id"] for a in attachments) == sorted(org_manifest.organization.target_ous)
+
+
+def test_a_short_port_list_fills_every_numbered_slot_so_no_default_port_sneaks_in():
+    from orgguard.catalog import CATALOG
+    from orgguard.catalog.restricted_common_ports import CommonPortsSettings
+
+    control = CATALOG["restricted-common-ports"]
+    rule = control.rule(CommonPortsSettings(ports=[22, 3389]), "p")
+    assert rule.input_parameters == {
+        "blockedPort1": "22", "blockedPort2": "3389", "blockedPort3": "3389", "blockedPort4": "3389",
+        "blockedPort5": "3389",
+    }
+    assert control.remediation_parameters(CommonPortsSettings(ports=[22, 3389]), "k")["RestrictedPorts"] == [
+        "22", "3389"
+    ]
+    long = control.rule(CommonPortsSettings(ports="security-hub-ec2-19"), "p")
+    assert list(long.input_parameters) == ["blockedPorts"]
+    assert long.input_parameters["blockedPorts"].split(",")[:3] == ["20", "21", "22"]
