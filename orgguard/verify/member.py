@@ -310,39 +310,62 @@ def check_role(t: Target, role: RoleEntry) -> CheckResult:
     return passed(*args)
 
 
+def _json_or_text(text: str | None) -> Any:
+    try:
+        return json.loads(text or "")
+    except ValueError:
+        return text
+
+
 def check_fast_path(t: Target) -> CheckResult:
-    """The fast path's EventBridge rules: enabled, covering every opening API call, and starting exactly
-    the revoke runbook with the fast-path role of this account."""
+    """Each fast-path route's EventBridge rule: enabled, the manifest's event pattern, and exactly one
+    target starting the revoke runbook of this account with the fast-path role and the manifest's input
+    transformer (so a target made to dry-run, guard other ports or assume another role fails)."""
     fp = t.manifest.fast_path
     assert fp is not None
     args = (f"fast-path:{fp.rule_name}", None, t.account_id, t.region)
     events = t.client("events")
     role = f"arn:aws:iam::{t.account_id}:role/{fp.role}"
-    target = f":{t.region}:{t.account_id}:automation-definition/{fp.document}:$DEFAULT"
-    wanted = sorted(fp.event_pattern.get("detail", {}).get("eventName", []))
-    expected = {"event_names": wanted, "state": "ENABLED", "target": target.lstrip(":"), "role": role}
-    rules = [r for page in events.get_paginator("list_rules").paginate(NamePrefix=fp.rule_name) for r in page["Rules"]]
-    if not rules:
-        return failed(*args, expected, None, f"no EventBridge rule named {fp.rule_name}* here")
-    covered: set[str] = set()
-    problems: list[str] = []
-    for rule in rules:
-        if rule.get("State") != "ENABLED":
-            problems.append(f"rule {rule['Name']} is {rule.get('State')}")
-        covered.update(json.loads(rule.get("EventPattern") or "{}").get("detail", {}).get("eventName", []))
-        targets = [
-            x
-            for page in events.get_paginator("list_targets_by_rule").paginate(Rule=rule["Name"])
-            for x in page["Targets"]
-        ]
-        if [(x["Arn"].endswith(target), x.get("RoleArn")) for x in targets] != [(True, role)]:
-            problems.append(f"rule {rule['Name']} targets {[(x['Arn'], x.get('RoleArn')) for x in targets]}")
-    actual = {"rules": sorted(r["Name"] for r in rules), "event_names": sorted(covered)}
-    if sorted(covered) != wanted:
-        problems.append(f"rules cover {sorted(covered)}, not {wanted}")
+    arn = f"arn:aws:ssm:{t.region}:{t.account_id}:automation-definition/{fp.document}:$DEFAULT"
+    live = {r["Name"]: r for page in events.get_paginator("list_rules").paginate(NamePrefix=fp.rule_name)
+            for r in page["Rules"]}
+    expected: dict[str, Any] = {}
+    actual: dict[str, Any] = {}
+    for index, route in enumerate(fp.routes, start=1):
+        name = fp.route_rule_name(index)
+        want = {
+            "state": "ENABLED",
+            "event_pattern": route.event_pattern,
+            "targets": [
+                {"arn": arn, "role": role, "input_paths": route.input_paths,
+                 "input_template": _json_or_text(route.input_template)}
+            ],
+        }
+        expected[name] = want
+        rule = live.get(name)
+        if rule is None:
+            actual[name] = None
+            continue
+        targets = [x for page in events.get_paginator("list_targets_by_rule").paginate(Rule=name)
+                   for x in page["Targets"]]
+        actual[name] = {
+            "state": rule.get("State"),
+            "event_pattern": _json_or_text(rule.get("EventPattern")),
+            "targets": [
+                {"arn": x.get("Arn"), "role": x.get("RoleArn"),
+                 "input_paths": (x.get("InputTransformer") or {}).get("InputPathsMap"),
+                 "input_template": _json_or_text((x.get("InputTransformer") or {}).get("InputTemplate"))}
+                for x in targets
+            ],
+        }
+    extra = sorted(set(live) - set(expected))
+    problems = [f"rule {n} is missing" for n, a in actual.items() if a is None]
+    problems += [f"rule {n}: {', '.join(differing(expected[n], a))} differ"
+                 for n, a in actual.items() if a is not None and a != expected[n]]
+    problems += [f"unexpected rule {n}" for n in extra]
     if problems:
         return failed(*args, expected, actual, "; ".join(problems))
-    return passed(*args, actual)
+    return passed(*args, {"rules": sorted(actual)})
 
 
 def check_pack_status(t: Target, org_pack: str) -> CheckResult:

@@ -3,6 +3,7 @@ provider's assume_role into each account, then verified account by account over 
 
 from __future__ import annotations
 
+import json
 import os
 from pathlib import Path
 
@@ -53,3 +54,21 @@ def test_a_binding_deleted_in_one_vended_account_fails_there_only(vended) -> Non
     failed = [(r.check, r.control, r.account_id, r.region) for r in report.results if r.status != "PASS"]
     assert failed == [("remediation", "restricted-ssh", members[0], region)]
     assert report.exit_code() == 1
+
+
+def test_a_fast_path_target_tampered_into_dry_run_fails_the_fast_path_check(vended) -> None:
+    sb, manifest, members, out = vended
+    region = manifest.organization.regions[-1]
+    fp = manifest.fast_path
+    events = sb.session(members[1], region).client("events")
+    name = fp.route_rule_name(1)
+    (target,) = events.list_targets_by_rule(Rule=name)["Targets"]
+    template = json.loads(target["InputTransformer"]["InputTemplate"])
+    template["DryRun"] = ["true"]  # still starts the runbook, which now revokes nothing
+    target["InputTransformer"]["InputTemplate"] = json.dumps(template)
+    events.put_targets(Rule=name, Targets=[target])
+    report = verify(manifest, session=sb.session(), workers=4, progress=False, manifest_dir=out)
+    failed = [(r.check, r.account_id, r.region) for r in report.results if r.status != "PASS"]
+    assert (f"fast-path:{fp.rule_name}", members[1], region) in failed
+    assert all(check != f"fast-path:{fp.rule_name}" or (acct, reg) == (members[1], region)
+               for check, acct, reg in failed)
