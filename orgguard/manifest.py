@@ -156,9 +156,12 @@ class FastPathEntry(_Model):
 
 class StackEntry(_Model):
     name: str = Field(description="Directory under <out>/stacks/")
-    kind: Literal["org-global", "org-region", "account"]
+    kind: Literal["org-global", "org-management", "org-region", "account"] = Field(
+        description="org-management holds what only the management account may do (SCP, Control Tower) "
+        "when a delegated administrator runs the rest"
+    )
     region: str
-    account_id: str | None = None
+    account_id: str | None = Field(None, description="Account the provider is pinned to, if not the deployer")
 
 
 class Exclusion(_Model):

@@ -27,7 +27,8 @@ def default_tags(plan: Plan) -> DefaultTags:
 
 
 class OrgGlobalStack(TerraformStack):
-    """StackSets carrying the runbooks and roles to every target account, Control Tower controls, the SCP."""
+    """StackSets carrying the runbooks and roles to every target account (and, when the management account
+    runs everything, the Control Tower controls and the SCP)."""
 
     def __init__(self, scope: Construct, id_: str, *, plan: Plan) -> None:
         super().__init__(scope, id_)
@@ -74,28 +75,52 @@ class OrgGlobalStack(TerraformStack):
                     ),
                     provider=provider,
                 )
-        for i, ct in enumerate(m.control_tower):
-            ControltowerControl(
-                self,
-                f"ct-{ct.for_control}-{i}",
-                control_identifier=ct.control_identifier,
-                target_identifier=ct.target_identifier,
-                provider=provider,
+        if not any(st.kind == "org-management" for st in m.stacks):
+            place_management_pieces(self, plan, provider)
+
+
+def place_management_pieces(scope: Construct, plan: Plan, provider: AwsProvider) -> None:
+    """Control Tower controls and the protecting SCP: management-account APIs."""
+    m = plan.manifest
+    for i, ct in enumerate(m.control_tower):
+        ControltowerControl(
+            scope,
+            f"ct-{ct.for_control}-{i}",
+            control_identifier=ct.control_identifier,
+            target_identifier=ct.target_identifier,
+            provider=provider,
+        )
+    if m.scp:
+        policy = OrganizationsPolicy(
+            scope,
+            "scp",
+            name=m.scp.name,
+            description="orgguard: protects the remediation roles, runbooks, packs and recorder",
+            content=json.dumps(m.scp.policy, sort_keys=True),
+            type="SERVICE_CONTROL_POLICY",
+            provider=provider,
+        )
+        for target in m.scp.targets:
+            OrganizationsPolicyAttachment(
+                scope, f"scp-{target}", policy_id=policy.attr("id"), target_id=target, provider=provider
             )
-        if m.scp:
-            policy = OrganizationsPolicy(
-                self,
-                "scp",
-                name=m.scp.name,
-                description="orgguard: protects the remediation roles, runbooks, packs and recorder",
-                content=json.dumps(m.scp.policy, sort_keys=True),
-                type="SERVICE_CONTROL_POLICY",
-                provider=provider,
-            )
-            for target in m.scp.targets:
-                OrganizationsPolicyAttachment(
-                    self, f"scp-{target}", policy_id=policy.attr("id"), target_id=target, provider=provider
-                )
+
+
+class OrgManagementStack(TerraformStack):
+    """What only the management account may create, when a delegated administrator runs the rest."""
+
+    def __init__(self, scope: Construct, id_: str, *, plan: Plan) -> None:
+        super().__init__(scope, id_)
+        LocalBackend(self, path="terraform.tfstate")  # replace with your remote backend (docs/operators.md)
+        org = plan.manifest.organization
+        provider = AwsProvider(
+            self,
+            "aws",
+            region=org.home_region,
+            allowed_account_ids=[org.management_account_id],
+            default_tags=default_tags(plan),
+        )
+        place_management_pieces(self, plan, provider)
 
 
 class OrgRegionStack(TerraformStack):

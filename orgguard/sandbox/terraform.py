@@ -32,7 +32,7 @@ ENDPOINT_SERVICES = (
     "ssm",
     "sts",
 )
-KIND_ORDER = {"org-global": 0, "account": 1, "org-region": 2}
+KIND_ORDER = {"org-global": 0, "org-management": 0, "account": 1, "org-region": 2}
 TIMEOUT_S = 900
 MAX_PARALLEL = 4
 PLAN_MANIFEST_NAMES = ("orgguard-manifest.json", "manifest.json")
@@ -119,13 +119,18 @@ def apply_stacks(sandbox: Sandbox, synth_out: Path, *, stacks: list[str] | None 
         entries = [s for s in entries if s["name"] in stacks]
     if shutil.which("terraform") is None:
         raise SandboxError("terraform is not on PATH; install terraform 1.11 (see docs/sandbox.md)")
-    env = _deployer_env(sandbox, (plan.get("organization") or {}).get("deployer_account_id"))
+    deployer_env = _deployer_env(sandbox, (plan.get("organization") or {}).get("deployer_account_id"))
+    management_env = _deployer_env(sandbox, None)  # management credentials
+
+    def env_for(entry: dict[str, Any]) -> dict[str, str]:
+        return management_env if entry.get("kind") == "org-management" else deployer_env
+
     # Stacks of one kind are independent (own state, own region or account): apply them side by side,
     # kinds in order (org-global first), since the provider's waiters mostly sleep.
     for kind in sorted({KIND_ORDER.get(e.get("kind", ""), 9) for e in entries}):
         group = [e for e in entries if KIND_ORDER.get(e.get("kind", ""), 9) == kind]
         with ThreadPoolExecutor(max_workers=MAX_PARALLEL) as pool:
-            for future in [pool.submit(_apply_one, sandbox, synth_out, e["name"], env) for e in group]:
+            for future in [pool.submit(_apply_one, sandbox, synth_out, e["name"], env_for(e)) for e in group]:
                 future.result()
 
 

@@ -17,7 +17,7 @@ from orgguard.config.load import ConfigError, load_governance
 from orgguard.manifest import Manifest
 from orgguard.synth.plan import Plan, build_plan
 from stacks.account import AccountStack
-from stacks.organization import OrgGlobalStack, OrgRegionStack
+from stacks.organization import OrgGlobalStack, OrgManagementStack, OrgRegionStack
 
 MANIFEST_FILE = "orgguard-manifest.json"  # cdktf.out/manifest.json is cdktf's own
 
@@ -33,6 +33,8 @@ def build_app(plan: Plan, outdir: Path) -> App:
     for stack in m.stacks:
         if stack.kind == "org-global":
             OrgGlobalStack(app, stack.name, plan=plan)
+        elif stack.kind == "org-management":
+            OrgManagementStack(app, stack.name, plan=plan)
         elif stack.kind == "org-region":
             OrgRegionStack(app, stack.name, plan=plan, region=stack.region)
         else:

@@ -308,6 +308,16 @@ def build_plan(gov: Governance, config_file: Path, config_text: str) -> Plan:
                 targets=list(org.target_ous),
             )
         stacks.append(StackEntry(name=f"{prefix}-org-global", kind="org-global", region=org.home_region))
+        if org.delegated_admin_account_id and (ct_controls or scp):
+            # SCPs and Control Tower controls are the management account's to create.
+            stacks.append(
+                StackEntry(
+                    name=f"{prefix}-org-management",
+                    kind="org-management",
+                    region=org.home_region,
+                    account_id=org.management_account_id,
+                )
+            )
         stacks.extend(
             StackEntry(name=f"{prefix}-org-{region}", kind="org-region", region=region) for region in org.regions
         )

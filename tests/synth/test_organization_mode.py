@@ -163,7 +163,10 @@ def test_every_catalog_control_appears_in_the_manifest_with_its_mappings(org_man
 
 
 def test_scp_denies_tampering_except_to_stacksets_and_control_tower(org_out, org_manifest):
-    tf = stack_json(org_out, "orgguard-org-global")
+    # With a delegated administrator the SCP lives in the management account's own stack.
+    tf = stack_json(org_out, "orgguard-org-management")
+    assert tf["provider"]["aws"][0]["allowed_account_ids"] == ["111111111111"]
+    assert "aws_organizations_policy" not in stack_json(org_out, "orgguard-org-global")["resource"]
     (policy,) = tf["resource"]["aws_organizations_policy"].values()
     content = json.loads(policy["content"])
     assert content == org_manifest.scp.policy
@@ -188,3 +191,18 @@ def test_a_short_port_list_fills_every_numbered_slot_so_no_default_port_sneaks_i
     long = control.rule(CommonPortsSettings(ports="security-hub-ec2-19"), "p")
     assert list(long.input_parameters) == ["blockedPorts"]
     assert long.input_parameters["blockedPorts"].split(",")[:3] == ["20", "21", "22"]
+
+
+def test_without_a_delegated_admin_the_management_pieces_stay_in_the_global_stack(tmp_path):
+    from orgguard.synth.build import synthesize
+    from tests.synth.conftest import variant
+
+    def edit(data):
+        data["organization"].pop("delegated_admin_account_id")
+        data["control_tower"]["enable_detective_controls"] = True
+
+    manifest = synthesize(variant(tmp_path, "mgmt.yaml", edit), tmp_path / "out")
+    assert [s.kind for s in manifest.stacks].count("org-management") == 0
+    res = stack_json(tmp_path / "out", "orgguard-org-global")["resource"]
+    assert {"aws_organizations_policy", "aws_controltower_control", "aws_cloudformation_stack_set"} <= set(res)
+    assert all(s["call_as"] == "SELF" for s in res["aws_cloudformation_stack_set"].values())

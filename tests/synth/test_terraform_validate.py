@@ -32,7 +32,7 @@ def _validate(stack_dir: Path) -> subprocess.CompletedProcess:
 
 def test_every_organization_stack_passes_terraform_validate(org_out):
     stacks = sorted((org_out / "stacks").iterdir())
-    assert len(stacks) == 4
+    assert len(stacks) == 5  # global, management (SCP), three regions
     for stack in stacks:
         result = _validate(stack)
         assert result.returncode == 0, f"{stack.name}: {result.stderr}"
