@@ -260,6 +260,10 @@ def run(
     if manifest.mode == "organization":
         facts, results = _org_facts(manifest, pool, wanted_regions, workers)
         members = sorted(set().union(*facts.ou_accounts.values())) if facts.ou_accounts else []
+        # Organization packs have no OU scoping: every account a pack reports reached is checked too,
+        # so an account outside the target OUs (detection without a runbook) shows up instead of hiding.
+        reached = {a for status in facts.pack_status.values() if isinstance(status, dict) for a in status}
+        members = sorted(set(members) | reached)
     else:
         members = list(manifest.accounts)
     if accounts is not None:
