@@ -49,7 +49,7 @@ def rule_views(spec: RuleSpec, live: dict[str, Any], policy_text: str | None) ->
         "source_identifier": source.get("SourceIdentifier"),
         "input_parameters": _params(live.get("InputParameters")),
         "resource_types": sorted(live.get("Scope", {}).get("ComplianceResourceTypes", [])),
-        "state": live.get("ConfigRuleState", "ACTIVE"),
+        "state": live.get("ConfigRuleState"),  # absent is not ACTIVE: nothing unread passes
     }
     if spec.source_owner == "CUSTOM_POLICY":
         expected["source_identifier"] = actual["source_identifier"] = None
