@@ -118,7 +118,6 @@ def run(workdir: Path, config: Path, workers: int) -> int:
 
         report = workdir / "plan-report.html"
         cli(["report", "--manifest", str(manifest_path), "--format", "html", "--output", str(report)])
-        print(f"wrote {report}")
 
         _say("terraform apply to the sandbox (real terraform, real provider)")
         sb.apply(out)
@@ -127,10 +126,23 @@ def run(workdir: Path, config: Path, workers: int) -> int:
         admin = sb.session(org.delegated_admin_account_id)
 
         def check(label: str) -> list:
+            """Verify; print a summary per check kind and every non-PASS row; keep the full reports as files."""
             report = verify(manifest, session=admin, workers=workers, progress=False, manifest_dir=out)
-            print(render(report, "table"))
+            stem = workdir / f"verify-{label.replace(' ', '-')}"
+            for fmt, suffix in (("table", ".txt"), ("junit", ".xml"), ("markdown", ".md")):
+                stem.with_suffix(suffix).write_text(render(report, fmt))  # type: ignore[arg-type]
+            kinds: dict[str, dict[str, int]] = {}
+            for r in report.results:
+                kind = kinds.setdefault(r.check.split(":")[0], {"PASS": 0, "FAIL": 0, "UNVERIFIED": 0})
+                kind[r.status] += 1
+            for kind, c in sorted(kinds.items()):
+                print(f"  {kind:<20} {c['PASS']:>4} PASS {c['FAIL']:>3} FAIL {c['UNVERIFIED']:>3} UNVERIFIED")
+            for r in report.results:
+                if r.status != "PASS":
+                    print(f"  {r.status} {r.check} {r.control or '-'} {r.account_id} {r.region}: {r.reason}")
             counts = {s: sum(1 for r in report.results if r.status == s) for s in ("PASS", "FAIL", "UNVERIFIED")}
-            print(f"{label}: {counts['PASS']} PASS, {counts['FAIL']} FAIL, {counts['UNVERIFIED']} UNVERIFIED")
+            print(f"{label}: {counts['PASS']} PASS, {counts['FAIL']} FAIL, {counts['UNVERIFIED']} UNVERIFIED "
+                  f"(full report: {stem.with_suffix('.txt')}, JUnit: {stem.with_suffix('.xml')})")
             return report.results
 
         _say("verify: every control in every account and region")
