@@ -12,6 +12,7 @@ from collections.abc import Callable
 from typing import Any
 
 from orgguard.manifest import ACCOUNT_PLACEHOLDER, Manifest
+from orgguard.runbooks import RUNBOOKS
 
 MGMT = "111111111111"
 DELEGATED = "222222222222"
@@ -30,21 +31,8 @@ def _sha(text: str) -> str:
 
 
 def trust_policy() -> dict[str, Any]:
-    return {
-        "Version": "2012-10-17",
-        "Statement": [
-            {
-                "Sid": "SsmAutomationOfThisAccountOnly",
-                "Effect": "Allow",
-                "Principal": {"Service": "ssm.amazonaws.com"},
-                "Action": "sts:AssumeRole",
-                "Condition": {
-                    "StringEquals": {"aws:SourceAccount": ACCOUNT_PLACEHOLDER},
-                    "ArnLike": {"aws:SourceArn": f"arn:aws:ssm:*:{ACCOUNT_PLACEHOLDER}:automation-execution/*"},
-                },
-            }
-        ],
-    }
+    """The real runbook trust policy (the synthesized one), not a copy."""
+    return RUNBOOKS["sg-revoke"].trust_policy()
 
 
 def sg_permissions() -> dict[str, Any]:

@@ -13,6 +13,7 @@ from typing import Any
 import boto3
 
 from orgguard.manifest import ACCOUNT_PLACEHOLDER, Manifest, for_account
+from orgguard.runbooks import RUNBOOKS
 
 MGMT = "111111111111"
 MEMBERS = ["210000000001", "210000000002"]
@@ -39,21 +40,8 @@ RECORDER_TYPES = ["AWS::EC2::SecurityGroup"]
 
 
 def trust_policy() -> dict[str, Any]:
-    return {
-        "Version": "2012-10-17",
-        "Statement": [
-            {
-                "Sid": "SsmAutomationOfThisAccountOnly",
-                "Effect": "Allow",
-                "Principal": {"Service": "ssm.amazonaws.com"},
-                "Action": "sts:AssumeRole",
-                "Condition": {
-                    "StringEquals": {"aws:SourceAccount": ACCOUNT_PLACEHOLDER},
-                    "ArnLike": {"aws:SourceArn": f"arn:aws:ssm:*:{ACCOUNT_PLACEHOLDER}:automation-execution/*"},
-                },
-            }
-        ],
-    }
+    """The real runbook trust policy (the synthesized one), not a copy."""
+    return RUNBOOKS["sg-revoke"].trust_policy()
 
 
 def permissions() -> dict[str, Any]:
