@@ -143,9 +143,5 @@ class AwsResource(TerraformResource):
         return self.get_string_attribute(name)
 
     @property
-    def arn(self) -> str:
-        return self.attr("arn")
-
-    @property
     def name_ref(self) -> str:
         return self.attr("name")

@@ -20,7 +20,6 @@ from modules.config import (
 )
 from modules.iam import IamRole, IamRolePolicy
 from orgguard.manifest import ControlEntry, RoleEntry, for_account
-from orgguard.synth.plan import role_arn  # noqa: F401 - re-exported for stacks
 
 
 def policy_json(policy: dict, account_id: str) -> str:

@@ -8,8 +8,7 @@ from cdktf import TerraformProvider, TerraformResource
 from constructs import Construct
 
 from modules.events import CloudwatchEventRule, CloudwatchEventTarget, InputTransformer, RetryPolicy
-from orgguard.synth.plan import Plan
-from stacks.common import role_arn
+from orgguard.synth.plan import Plan, role_arn
 
 
 def place_fast_path(

@@ -58,11 +58,6 @@ class Document:
     runbook: Runbook
 
 
-@dataclass(frozen=True)
-class Role:
-    entry: RoleEntry
-
-
 @dataclass
 class Plan:
     governance: Governance
@@ -70,7 +65,6 @@ class Plan:
     documents: list[Document]
     pack_templates: dict[str, str] = field(default_factory=dict)  # region -> template body
     stackset_templates: dict[str, str] = field(default_factory=dict)  # stack set name -> template body
-    fast_path_role: str | None = None
     governance_source: str = "<governance>"
 
     @property
@@ -235,7 +229,6 @@ def build_plan(gov: Governance, config_file: Path, config_text: str) -> Plan:
     scp: ScpEntry | None = None
     stacks: list[StackEntry] = []
     plan = Plan(governance=gov, manifest=None, documents=docs, governance_source=str(config_file))  # type: ignore[arg-type]
-    plan.fast_path_role = fast_path_role.name if fast_path_role else None
 
     if gov.mode == "organization":
         pack_name = f"{prefix}-guardrails"
