@@ -16,6 +16,7 @@ from collections import Counter
 from collections.abc import Callable, Iterable
 from typing import Any
 from urllib.parse import parse_qs
+from xml.sax.saxutils import escape
 
 CONTROL_PREFIX = "/_orgguard/"
 _CREDENTIAL = re.compile(r"Credential=([^/]+)/\d{8}/([^/]+)/([^/]+)/")
@@ -87,7 +88,7 @@ def _action(environ: dict[str, Any], body: bytes) -> str:
     return f"{environ.get('REQUEST_METHOD', 'GET')} {environ.get('PATH_INFO', '/')}"
 
 
-def _error(environ: dict[str, Any], status: str, code: str, message: str) -> tuple[str, list, bytes]:
+def protocol_error(environ: dict[str, Any], status: str, code: str, message: str) -> tuple[str, list, bytes]:
     """An error shaped for the request's protocol, so botocore parses the code (and retries throttles)."""
     request_id = str(uuid.uuid4())
     ctype = environ.get("CONTENT_TYPE", "")
@@ -96,7 +97,7 @@ def _error(environ: dict[str, Any], status: str, code: str, message: str) -> tup
         headers = [("Content-Type", "application/x-amz-json-1.1"), ("x-amzn-RequestId", request_id)]
     elif ctype.startswith("application/x-www-form-urlencoded"):
         body = (
-            f"<ErrorResponse><Error><Type>Sender</Type><Code>{code}</Code><Message>{message}</Message>"
+            f"<ErrorResponse><Error><Type>Sender</Type><Code>{code}</Code><Message>{escape(message)}</Message>"
             f"</Error><RequestId>{request_id}</RequestId></ErrorResponse>"
         ).encode()
         headers = [("Content-Type", "text/xml"), ("x-amzn-RequestId", request_id)]
@@ -197,7 +198,7 @@ class SandboxMiddleware:
             if self.state.latency_ms:
                 time.sleep(self.state.latency_ms / 1000)
             if self.state.next_is_throttled():
-                status, headers, data = _error(
+                status, headers, data = protocol_error(
                     environ, "400 Bad Request", _throttle_code(environ, service), "Rate exceeded"
                 )
                 start_response(status, headers)
@@ -210,7 +211,7 @@ class SandboxMiddleware:
             return [data]
         reason = self._denied_assume_role(environ, body, service)
         if reason:
-            status, headers, data = _error(environ, "403 Forbidden", "AccessDenied", reason)
+            status, headers, data = protocol_error(environ, "403 Forbidden", "AccessDenied", reason)
             start_response(status, headers)
             return [data]
         return self.app(environ, start_response)

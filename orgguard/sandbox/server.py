@@ -26,7 +26,7 @@ from moto.moto_server.werkzeug_app import (
 )
 from werkzeug.serving import make_server
 
-from orgguard.sandbox.middleware import SandboxMiddleware, SandboxState
+from orgguard.sandbox.middleware import SandboxMiddleware, SandboxState, protocol_error
 from orgguard.sandbox.org import FakeOrg, bootstrap
 
 # Each module has `install(ctx: ServerContext) -> None`; order matters only for shared patches.
@@ -65,6 +65,28 @@ def _account_of_key(access_key: str) -> str:
     return get_account_id_from(access_key)
 
 
+def _not_implemented(exc: NotImplementedError) -> Any:
+    """moto raises NotImplementedError for operations it lacks; Flask would answer 500, which clients retry
+    (botocore, and the terraform provider's SDK retry 500/502/503/504) until an apply hangs for minutes.
+    Answer 501 with the error code `NotImplemented` in the request's protocol instead: no client retries a
+    501, and the verifier can tell "the emulator lacks this" from a transient failure."""
+    from flask import Response, request
+
+    _, headers, body = protocol_error(request.environ, "501 Not Implemented", "NotImplemented", _short(str(exc)))
+    return Response(body, status=501, headers=[h for h in headers if h[0] != "Content-Length"])
+
+
+def _short(text: str, limit: int = 300) -> str:
+    text = " ".join(text.split()) or "This operation is not implemented by the local sandbox"
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def _backend_app(service: Any) -> Any:
+    app = create_backend_app(service)
+    app.register_error_handler(NotImplementedError, _not_implemented)
+    return app
+
+
 def install_extensions(ctx: ServerContext) -> list[str]:
     installed = []
     for name in EXTENSIONS:
@@ -89,7 +111,7 @@ def main(argv: list[str] | None = None) -> int:
     logging.getLogger("werkzeug").setLevel(logging.ERROR)
 
     state = SandboxState(latency_ms=args.latency_ms, throttle_every=args.throttle_every)
-    dispatcher = DomainDispatcherApplication(create_backend_app)
+    dispatcher = DomainDispatcherApplication(_backend_app)
     middleware = SandboxMiddleware(dispatcher, state, _role_exists, _account_of_key)
     ctx = ServerContext(state=state, middleware=middleware)
     installed = install_extensions(ctx)

@@ -32,8 +32,19 @@ ENDPOINT_SERVICES = (
     "ssm",
     "sts",
 )
-KIND_ORDER = {"org-global": 0, "org-management": 0, "account": 1, "org-region": 2}
+KIND_ORDER = {"org-global": 0, "org-management": 1, "account": 1, "org-region": 2}
 TIMEOUT_S = 900
+MAX_RETRIES = 5
+# Failures of the transport, not of AWS semantics: a re-run of `terraform apply` picks up where it stopped
+# (the state holds what was created), so the sandbox runner tries again instead of failing the loop.
+TRANSPORT_ERRORS = (
+    "use of closed network connection",
+    "connection reset by peer",
+    "broken pipe",
+    "connection refused",
+    "request send failed",
+)
+APPLY_ATTEMPTS = 3
 MAX_PARALLEL = 4
 PLAN_MANIFEST_NAMES = ("orgguard-manifest.json", "manifest.json")
 
@@ -59,7 +70,9 @@ def override(stack_json: dict[str, Any], endpoint_url: str) -> dict[str, Any]:
     for provider in providers:
         block: dict[str, Any] = {
             "endpoints": [{service: endpoint_url for service in ENDPOINT_SERVICES}],
-            "max_retries": 1,
+            # Connection-level failures are retried (the SDK classes them retryable); the sandbox answers
+            # operations it lacks with a 501 that no client retries, so these retries cannot hang an apply.
+            "max_retries": MAX_RETRIES,
             "skip_credentials_validation": True,
             "skip_metadata_api_check": "true",
             "skip_region_validation": True,
@@ -69,6 +82,10 @@ def override(stack_json: dict[str, Any], endpoint_url: str) -> dict[str, Any]:
             block["alias"] = provider["alias"]
         blocks.append(block)
     return {"provider": {"aws": blocks}}
+
+
+class _TransportError(RuntimeError):
+    pass
 
 
 def _run(args: list[str], cwd: Path, env: dict[str, str], stack: str) -> None:
@@ -81,7 +98,30 @@ def _run(args: list[str], cwd: Path, env: dict[str, str], stack: str) -> None:
     (cwd / f"terraform-{args[1]}.log").write_text(done.stdout + done.stderr)
     if done.returncode != 0:
         tail = "\n".join((done.stderr or done.stdout).strip().splitlines()[-40:])
-        raise SandboxError(f"terraform {args[1]} of {stack} failed (exit {done.returncode}):\n{tail}")
+        message = f"terraform {args[1]} of {stack} failed (exit {done.returncode}):\n{tail}"
+        if is_transport_failure(done.stdout + done.stderr):
+            raise _TransportError(message)
+        raise SandboxError(message)
+
+
+def is_transport_failure(output: str) -> bool:
+    """True when terraform failed on the connection to the sandbox rather than on an API answer."""
+    text = output.lower()
+    return any(marker in text for marker in TRANSPORT_ERRORS)
+
+
+def _run_retrying(args: list[str], cwd: Path, env: dict[str, str], stack: str) -> None:
+    from orgguard.sandbox.sandbox import SandboxError
+
+    for attempt in range(1, APPLY_ATTEMPTS + 1):
+        try:
+            _run(args, cwd, env, stack)
+            return
+        except _TransportError as exc:
+            (cwd / f"terraform-{args[1]}-attempt{attempt}.log").write_text(str(exc))
+            if attempt == APPLY_ATTEMPTS:
+                note = f"(after {APPLY_ATTEMPTS} attempts, each failing on the connection)"
+                raise SandboxError(f"{exc}\n{note}") from None
 
 
 def _deployer_env(sandbox: Sandbox, deployer: str | None) -> dict[str, str]:
@@ -111,7 +151,7 @@ def apply_stacks(sandbox: Sandbox, synth_out: Path, *, stacks: list[str] | None 
     from orgguard.sandbox.sandbox import SandboxError
 
     plan = _plan_manifest(synth_out)
-    entries = sorted(plan["stacks"], key=lambda s: KIND_ORDER.get(s.get("kind", ""), 9))
+    entries = list(plan["stacks"])
     if stacks is not None:
         unknown = set(stacks) - {s["name"] for s in entries}
         if unknown:
@@ -122,23 +162,61 @@ def apply_stacks(sandbox: Sandbox, synth_out: Path, *, stacks: list[str] | None 
     deployer_env = _deployer_env(sandbox, (plan.get("organization") or {}).get("deployer_account_id"))
     management_env = _deployer_env(sandbox, None)  # management credentials
 
-    def env_for(entry: dict[str, Any]) -> dict[str, str]:
-        return management_env if entry.get("kind") == "org-management" else deployer_env
+    management_id = (plan.get("organization") or {}).get("management_account_id")
 
-    # Stacks of one kind are independent (own state, own region or account): apply them side by side,
-    # kinds in order (org-global first), since the provider's waiters mostly sleep.
-    for kind in sorted({KIND_ORDER.get(e.get("kind", ""), 9) for e in entries}):
-        group = [e for e in entries if KIND_ORDER.get(e.get("kind", ""), 9) == kind]
+    def env_for(entry: dict[str, Any]) -> dict[str, str]:
+        in_management = entry.get("kind") == "org-management" or (
+            entry.get("kind", "").startswith("org-") and entry.get("account_id") == management_id
+        )
+        return management_env if in_management else deployer_env
+
+    # Stacks of one level are independent (own state, own region or account): apply them side by side,
+    # levels in dependency order, since the provider's waiters mostly sleep.
+    shared_modules = synth_out / "modules"  # copied once, before any stack reads it
+    if shared_modules.is_dir():
+        shutil.copytree(shared_modules, sandbox.workdir / "terraform" / "modules", dirs_exist_ok=True)
+    for group in apply_levels(entries):
         with ThreadPoolExecutor(max_workers=MAX_PARALLEL) as pool:
             for future in [pool.submit(_apply_one, sandbox, synth_out, e["name"], env_for(e)) for e in group]:
                 future.result()
 
 
+def apply_levels(entries: list[dict[str, Any]]) -> list[list[dict[str, Any]]]:
+    """Stacks grouped into levels: each level depends only on earlier ones.
+
+    The manifest's `depends_on` decides where it is recorded; otherwise the kind does (global, then the
+    management account's stacks, then accounts and regions)."""
+    from orgguard.sandbox.sandbox import SandboxError
+
+    names = {e["name"] for e in entries}
+    if any(e.get("depends_on") for e in entries):
+        deps = {e["name"]: set(e.get("depends_on") or []) & names for e in entries}
+    else:
+        rank = {e["name"]: KIND_ORDER.get(e.get("kind", ""), 1) for e in entries}
+        deps = {n: {m for m in names if rank[m] < rank[n]} for n in names}
+    levels: list[list[dict[str, Any]]] = []
+    done: set[str] = set()
+    while len(done) < len(entries):
+        ready = [e for e in entries if e["name"] not in done and deps[e["name"]] <= done]
+        if not ready:
+            cycle = sorted(names - done)
+            raise SandboxError(f"stacks {cycle} depend on each other in the manifest; no order can apply them")
+        levels.append(ready)
+        done.update(e["name"] for e in ready)
+    return levels
+
+
 def _apply_one(sandbox: Sandbox, synth_out: Path, name: str, env: dict[str, str]) -> None:
     source = synth_out / "stacks" / name
     stack_json = json.loads((source / "cdk.tf.json").read_text())
-    work = sandbox.workdir / "terraform" / name
-    shutil.copytree(source, work, dirs_exist_ok=True, ignore=shutil.ignore_patterns(".terraform*", "*.tfstate*"))
+    # Same layout as the output (stacks/<name> beside modules/), so relative module sources resolve.
+    work = sandbox.workdir / "terraform" / "stacks" / name
+    shutil.copytree(
+        source,
+        work,
+        dirs_exist_ok=True,
+        ignore=shutil.ignore_patterns(".terraform*", "*.tfstate*", "*_override.tf", "*_override.tf.json"),
+    )
     (work / "sandbox_override.tf.json").write_text(json.dumps(override(stack_json, sandbox.endpoint_url), indent=2))
-    _run(["terraform", "init", "-input=false", "-no-color"], work, env, name)
-    _run(["terraform", "apply", "-auto-approve", "-input=false", "-no-color"], work, env, name)
+    _run_retrying(["terraform", "init", "-input=false", "-no-color"], work, env, name)
+    _run_retrying(["terraform", "apply", "-auto-approve", "-input=false", "-no-color"], work, env, name)
