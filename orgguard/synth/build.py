@@ -1,13 +1,15 @@
-"""Synthesize: governance file -> Terraform JSON per stack + the plan manifest, swapped in atomically.
+"""Synthesize: governance file -> Terraform JSON per stack + the plan manifest.
 
-Everything is built in a temporary sibling directory; the previous output is replaced only when the
-whole synth succeeded, so an invalid file never leaves a half-written or emptied output behind.
+Everything is built in a staging directory first; only when the whole synth succeeded does
+orgguard.synth.install move it into the output, replacing the files synth writes and nothing else, so
+an invalid file never leaves a half-written output and terraform state, lock files, `.terraform/` and
+override files beside the stacks survive every re-synth.
 """
 
 from __future__ import annotations
 
-import os
 import shutil
+import sys
 import tempfile
 from pathlib import Path
 
@@ -15,6 +17,7 @@ from cdktf import App, TerraformStack
 
 from orgguard.config.load import ConfigError, load_governance
 from orgguard.manifest import Manifest
+from orgguard.synth.install import install, synth_lock
 from orgguard.synth.plan import Plan, build_plan
 from stacks.account import AccountStack
 from stacks.organization import OrgGlobalStack, OrgManagementStack, OrgRegionStack
@@ -59,22 +62,6 @@ def _write_artifacts(plan: Plan, outdir: Path) -> None:
     (outdir / MANIFEST_FILE).write_text(m.to_json())
 
 
-def _swap(new: Path, out: Path) -> None:
-    """Replace `out` by `new` with renames only; the old tree survives until the new one is in place."""
-    old = None
-    if out.exists():
-        old = out.with_name(f".{out.name}.old-{os.getpid()}")
-        out.rename(old)
-    try:
-        new.rename(out)
-    except OSError:
-        if old is not None:
-            old.rename(out)
-        raise
-    if old is not None:
-        shutil.rmtree(old, ignore_errors=True)
-
-
 def _write_hcl(app: App, outdir: Path) -> None:
     """HCL beside the JSON (hcl/<stack>/main.tf) for teams that review or vendor plain HCL."""
     for stack in app.node.children:
@@ -91,17 +78,25 @@ def synthesize(config_path: Path, out_dir: Path, *, hcl: bool = False) -> Manife
     out_dir = Path(out_dir).resolve()
     plan = plan_from_file(config_path)
     out_dir.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.new-", dir=out_dir.parent))
-    try:
-        app = build_app(plan, staging)
-        app.synth()
-        if hcl:
-            _write_hcl(app, staging)
-        _write_artifacts(plan, staging)
-        _swap(staging, out_dir)
-    except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
-        raise
+    with synth_lock(out_dir.parent):
+        # Staging inside an existing output keeps every rename on one file system (a mounted output too).
+        where = out_dir if out_dir.is_dir() else out_dir.parent
+        staging = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.new-", dir=where))
+        try:
+            app = build_app(plan, staging)
+            app.synth()
+            if hcl:
+                _write_hcl(app, staging)
+            _write_artifacts(plan, staging)
+            report = install(staging, out_dir, plan_stacks={s.name for s in plan.manifest.stacks})
+        finally:
+            shutil.rmtree(staging, ignore_errors=True)
+    for name in report.kept_stacks:
+        print(
+            f"orgguard: warning: stack {name} is no longer in the plan; {out_dir / 'stacks' / name} is kept as it "
+            "was (state included): run `terraform destroy` there to remove what it deployed, then delete it",
+            file=sys.stderr,
+        )
     return plan.manifest
 
 

@@ -14,6 +14,7 @@ EXIT_USAGE = 2
 
 def _synth(args: argparse.Namespace) -> int:
     from orgguard.synth.build import MANIFEST_FILE, synthesize
+    from orgguard.synth.install import OutputError
 
     try:
         manifest = synthesize(Path(args.config), Path(args.out), hcl=args.hcl)
@@ -21,6 +22,9 @@ def _synth(args: argparse.Namespace) -> int:
         for problem in exc.problems:
             print(f"{exc.source}: {problem}", file=sys.stderr)
         print(f"orgguard: {len(exc.problems)} problem(s); nothing written, {args.out} left as it was", file=sys.stderr)
+        return EXIT_USAGE
+    except OutputError as exc:  # e.g. --out names a file; the output is left as it was
+        print(f"orgguard: {exc}", file=sys.stderr)
         return EXIT_USAGE
     enabled = len(manifest.enabled_controls())
     print(
