@@ -2,9 +2,11 @@
 
 Approaches:
   aws-managed  emulates AWS-DisablePublicAccessForSecurityGroup: four aws:executeAwsApi steps, each one
-               exact-permission RevokeSecurityGroupIngress (22 and 3389, 0.0.0.0/0 and ::/0), onFailure Continue.
-  seed-clone   the clone from seed 004: those four steps plus all-TCP (0-65535) and all-traffic (-1) from
-               0.0.0.0/0 (the article adds IPv4 steps only).
+               exact-permission RevokeSecurityGroupIngress (22 and 3389, 0.0.0.0/0 and ::/0), onFailure Continue,
+               plus the newer version's aws:executeScript step that revokes 22/3389 rules whose managed prefix
+               list holds only public CIDRs (modelled from its description: its script text is not public here).
+  seed-clone   the clone from seed 004: the four exact steps plus all-TCP (0-65535) and all-traffic (-1) from
+               0.0.0.0/0 (the article adds IPv4 steps only, and predates the prefix-list step).
   orgguard     the handler embedded in orgguard's rendered document (its Script text is executed).
 
 For each shape a fresh group holds that one rule; the bench runs the approach, then checks whether the rule
@@ -19,6 +21,7 @@ revoked) and records what moto alone does in the generated page.
 from __future__ import annotations
 
 import argparse
+import ipaddress
 import json
 import os
 import sys
@@ -41,7 +44,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from orgguard.runbooks import RUNBOOKS  # noqa: E402
-from orgguard.runbooks.shapes import RESTRICTED_PORTS, SHAPES, RuleShape  # noqa: E402
+from orgguard.runbooks.shapes import RESTRICTED_PORTS, SHAPES, RuleShape, create_prefix_lists  # noqa: E402
 
 REGION = "us-east-1"
 V4, V6 = {"IpRanges": [{"CidrIp": "0.0.0.0/0"}]}, {"Ipv6Ranges": [{"CidrIpv6": "::/0"}]}
@@ -75,6 +78,27 @@ def _steps(permissions: list[dict[str, Any]]) -> Callable[[Any, str], Outcome]:
     return run
 
 
+def _aws_managed(ec2: Any, group_id: str) -> Outcome:
+    """The four exact steps, then the prefix-list step: describe the rules, read each 22/3389 rule's prefix
+    list, revoke those whose every entry is a public (not private-use) CIDR, by rule ID."""
+    outcome = _steps(AWS_MANAGED_STEPS)(ec2, group_id)
+    calls = 1
+    rules = ec2.describe_security_group_rules(Filters=[{"Name": "group-id", "Values": [group_id]}])
+    chosen = []
+    for rule in rules["SecurityGroupRules"]:
+        single = rule.get("FromPort") == rule.get("ToPort") and rule.get("FromPort") in (22, 3389)
+        if rule["IsEgress"] or not rule.get("PrefixListId") or rule["IpProtocol"] != "tcp" or not single:
+            continue
+        calls += 1
+        entries = ec2.get_managed_prefix_list_entries(PrefixListId=rule["PrefixListId"])["Entries"]
+        if entries and all(not ipaddress.ip_network(e["Cidr"]).is_private for e in entries):
+            chosen.append(rule["SecurityGroupRuleId"])
+    if chosen:
+        calls += 1
+        ec2.revoke_security_group_ingress(GroupId=group_id, SecurityGroupRuleIds=chosen)
+    return dict(outcome, calls=outcome["calls"] + calls)
+
+
 def _orgguard() -> Callable[[Any, str], Outcome]:
     namespace: dict[str, Any] = {"__name__": "embedded_sg_revoke"}
     script = json.loads(RUNBOOKS["sg-revoke"].render_document())["mainSteps"][0]["inputs"]["Script"]
@@ -92,7 +116,7 @@ def _orgguard() -> Callable[[Any, str], Outcome]:
 
 
 APPROACHES: dict[str, Callable[[Any, str], Outcome]] = {
-    "AWS-DisablePublicAccessForSecurityGroup": _steps(AWS_MANAGED_STEPS),
+    "AWS-DisablePublicAccessForSecurityGroup": _aws_managed,
     "seed 004 clone (+all TCP, +all traffic)": _steps(SEED_CLONE_STEPS),
     "orgguard RevokePublicSgIngress": _orgguard(),
 }
@@ -105,11 +129,9 @@ class Sandbox:
         self.raw = boto3.client("ec2", region_name=REGION)
         self.ec2 = NonDefaultVpcEc2(self.raw)
         self.vpc = self.ec2.create_vpc(CidrBlock="10.30.0.0/16")["Vpc"]["VpcId"]
-        self.refs = {
+        self.refs: dict[str, Any] = {
             "group_ref": self.group("referenced"),
-            "prefix_list": self.ec2.create_managed_prefix_list(
-                PrefixListName="office", MaxEntries=2, AddressFamily="IPv4", Entries=[{"Cidr": "198.51.100.0/24"}]
-            )["PrefixList"]["PrefixListId"],
+            "prefix_lists": create_prefix_lists(self.ec2),
         }
         self.count = 0
 
@@ -245,6 +267,11 @@ def render(data: dict[str, Any]) -> str:
         "AWS-DisablePublicAccessForSecurityGroup is emulated as its four exact-permission `RevokeSecurityGroupIngress` "
         "steps with `onFailure: Continue` (AWS-FACTS.md); its leading `aws:branch` step makes no API call. A failed "
         "step is `InvalidPermission.NotFound`: in a non-default VPC an unmatched permission fails the whole call. "
+        "Its newer `aws:executeScript` step revokes 22/3389 rules whose managed prefix list holds only public CIDRs; "
+        "it is modelled from that description (its script is not reproduced here): single-port TCP 22 or 3389, "
+        "every entry outside the private-use ranges, so a list mixing 10.0.0.0/8 with 0.0.0.0/0 is kept and an "
+        "office's public egress ranges are revoked. orgguard's rule: a prefix list is the internet when any entry "
+        "is 0.0.0.0/0 or ::/0 (and when its entries cannot be read: fail closed); any other list is kept. "
         f"Probe of moto with one present and one absent permission in one call: {data['probe']}; so the bench "
         "enforces the documented whole-call failure itself (every exact-match revoke is checked first and fails "
         "with nothing revoked if any permission is absent). Steps that fail mark the Automation execution failed "
@@ -278,8 +305,10 @@ def render(data: dict[str, Any]) -> str:
         "",
         "API calls per remediation of one group: "
         + "; ".join(f"{n}: {', '.join(map(str, v))}" for n, v in per_shape.items())
-        + ". orgguard's count is one DescribeSecurityGroups, one DescribeSecurityGroupRules page and at most one "
-        "RevokeSecurityGroupIngress (by rule ID); the others make one call per fixed step whatever the group holds.",
+        + ". orgguard's count is one DescribeSecurityGroups, one DescribeSecurityGroupRules page, one "
+        "GetManagedPrefixListEntries page per prefix list that a rule reaching a restricted port names, and at most "
+        "one RevokeSecurityGroupIngress (by rule ID); the others make one call per fixed step whatever the group "
+        "holds (AWS's prefix-list step: one describe, one read per 22/3389 prefix-list rule, one revoke).",
         "",
     ]
     return "\n".join(lines)

@@ -170,13 +170,26 @@ class Exclusion(_Model):
 
 
 class Exemption(_Model):
-    """A security group known to be exempt; the runbook honours the tag, this records the decision."""
+    """An approved exemption: the runbook document embeds it, and honours nothing else (a tag never exempts)."""
 
     account_id: str
     security_group_id: str
     owner: str
     reason: str
-    expires: str = Field(description="ISO date YYYY-MM-DD")
+    expires: str = Field(description="ISO date YYYY-MM-DD, inclusive (UTC)")
+    ticket: str | None = Field(None, description="Change or risk ticket that approved it, if any")
+
+    def embedded(self) -> dict[str, str]:
+        """What the runbook document carries of it: what the runbook decides on and reports (not the reason)."""
+        out = {
+            "account_id": self.account_id,
+            "security_group_id": self.security_group_id,
+            "expires": self.expires,
+            "owner": self.owner,
+        }
+        if self.ticket:
+            out["ticket"] = self.ticket
+        return out
 
 
 class OrganizationEntry(_Model):

@@ -116,12 +116,36 @@ class RemediationTuning(_Strict):
     error_percentage: int = Field(10, ge=1, le=100, description="SSM rate control: error share that stops it")
 
 
+def _no_ssm_reference(value: str, field: str) -> str:
+    """Owner and ticket travel inside the runbook document, where SSM would read {{ }} as a reference."""
+    if "{{" in value or "}}" in value:
+        raise ValueError(f"{field} contains '{{{{' or '}}}}', which SSM reads as a parameter reference; remove them")
+    return value
+
+
 class KnownExemption(_Strict):
+    """One approved exemption: the only thing that makes the runbook leave an internet-open group alone."""
+
     account_id: AccountId
     security_group_id: str = Field(pattern=r"^sg-[0-9a-f]{8,17}$")
-    owner: str = Field(min_length=1, description="Who answers for the exemption (e-mail or team)")
+    owner: str = Field(min_length=1, max_length=256, description="Who answers for the exemption (e-mail or team)")
     reason: str = Field(min_length=1)
-    expires: dt.date = Field(description="YYYY-MM-DD; after it the runbook remediates the group again")
+    expires: dt.date = Field(
+        description="YYYY-MM-DD, inclusive: honoured through the end of this day (UTC), remediated from the next"
+    )
+    ticket: str | None = Field(
+        None, min_length=1, max_length=128, description="Optional change or risk ticket that approved it"
+    )
+
+    @field_validator("owner")
+    @classmethod
+    def _owner_plain(cls, v: str) -> str:
+        return _no_ssm_reference(v, "owner")
+
+    @field_validator("ticket")
+    @classmethod
+    def _ticket_plain(cls, v: str | None) -> str | None:
+        return v if v is None else _no_ssm_reference(v, "ticket")
 
 
 class Exemptions(_Strict):
@@ -129,12 +153,32 @@ class Exemptions(_Strict):
         "orgguard:exemption",
         min_length=1,
         max_length=128,
-        description="Security groups tagged with this key and a value "
-        "`owner=<who>;reason=<why>;expires=YYYY-MM-DD` (unexpired) are left alone by the runbook",
+        description="A label only: the runbook reports a group carrying this tag but never exempts it for the "
+        "tag; only `known` exempts",
     )
     known: list[KnownExemption] = Field(
-        default_factory=list, description="Exemptions granted, recorded for the plan report"
+        default_factory=list,
+        max_length=200,
+        description="The only exemptions the runbook honours: embedded in the runbook document the StackSets "
+        "deploy, each for its own account and security group, through its expiry date (UTC)",
     )
+
+    @field_validator("known")
+    @classmethod
+    def _known_unique(cls, v: list[KnownExemption]) -> list[KnownExemption]:
+        seen: dict[tuple[str, str], int] = {}
+        problems = []
+        for i, e in enumerate(v):
+            key = (e.account_id, e.security_group_id)
+            if key in seen:
+                problems.append(
+                    f"@[{i}]: {e.security_group_id} in {e.account_id} is already exempted at [{seen[key]}]; "
+                    "keep one entry"
+                )
+            seen.setdefault(key, i)
+        if problems:
+            raise ValueError("\n".join(problems))
+        return v
 
 
 class FastPath(_Strict):

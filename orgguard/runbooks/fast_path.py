@@ -1,4 +1,4 @@
-"""Fast path (opt-in): EventBridge starts the revoke document seconds after ingress is opened.
+"""Fast path (opt-in): EventBridge starts the revoke document seconds after ingress is opened to the internet.
 
 CloudTrail puts the group ID at different paths in the two events that open ingress:
   AuthorizeSecurityGroupIngress  detail.requestParameters.groupId
@@ -6,6 +6,12 @@ CloudTrail puts the group ID at different paths in the two events that open ingr
 An input transformer cannot fall back from one path to the other, so there is one route per event name:
 each route is its own EventBridge rule (its narrower `event_pattern`) with one SSM Automation target using
 its input transformer. `event_pattern()` is the union, for the manifest and for reviewers.
+
+A route fires only for a change that may open the internet: a CIDR ending in /0 (0.0.0.0/0, ::/0 in any
+spelling) or a prefix-list source (which may hold the internet; the runbook reads its entries). Every
+other ingress change is left to Config's evaluation, so it starts no Automation run (runs are billed).
+EventBridge matches a pattern field against every element of an array in the event, and `$or` joins the
+alternatives (Amazon EventBridge user guide: "Arrays in event patterns", "Comparison operators").
 Calls that name the group only by GroupName (default VPC, legacy) carry no groupId and are left to Config.
 """
 
@@ -58,16 +64,43 @@ def _pattern(event_names: Sequence[str], group_id_required: dict[str, Any]) -> d
     }
 
 
+WHOLE_INTERNET = [{"suffix": "/0"}]  # a prefix length of 0, whatever the address is spelled as
+PREFIX_LIST = [{"exists": True}]
+
+# CloudTrail requestParameters of AuthorizeSecurityGroupIngress: the IpPermissions form nests each list
+# as {"items": [...]} with lower-camel keys; the legacy flat form has a top-level cidrIp (IPv4 only).
+AUTHORIZE_OPENINGS: tuple[dict[str, Any], ...] = (
+    {"ipPermissions": {"items": {"ipRanges": {"items": {"cidrIp": WHOLE_INTERNET}}}}},
+    {"ipPermissions": {"items": {"ipv6Ranges": {"items": {"cidrIpv6": WHOLE_INTERNET}}}}},
+    {"ipPermissions": {"items": {"prefixListIds": {"items": {"prefixListId": PREFIX_LIST}}}}},
+    {"cidrIp": WHOLE_INTERNET},
+)
+# ModifySecurityGroupRules: ModifySecurityGroupRulesRequest.SecurityGroupRule (one object, or a list when
+# several rules change) holds SecurityGroupRuleId and the new SecurityGroupRule with API-cased keys.
+MODIFY_OPENINGS: tuple[dict[str, Any], ...] = tuple(
+    {"SecurityGroupRule": {"SecurityGroupRule": {key: match}}}
+    for key, match in (("CidrIpv4", WHOLE_INTERNET), ("CidrIpv6", WHOLE_INTERNET), ("PrefixListId", PREFIX_LIST))
+)
+
+
 def event_pattern() -> dict[str, Any]:
-    """The union pattern: successful AuthorizeSecurityGroupIngress and ModifySecurityGroupRules calls."""
-    return _pattern([AUTHORIZE, MODIFY], {})
+    """The union of the routes' patterns (a valid pattern itself: `$or` of the two)."""
+    return {"$or": [_route_pattern(AUTHORIZE), _route_pattern(MODIFY)]}
 
 
 def _route_pattern(event_name: str) -> dict[str, Any]:
+    """Successful calls of `event_name` that name the group by ID and open a /0 CIDR or a prefix list."""
     if event_name == AUTHORIZE:
-        required = {"requestParameters": {"groupId": [{"exists": True}]}}
+        required = {"requestParameters": {"groupId": [{"exists": True}], "$or": [dict(o) for o in AUTHORIZE_OPENINGS]}}
     else:
-        required = {"requestParameters": {"ModifySecurityGroupRulesRequest": {"GroupId": [{"exists": True}]}}}
+        required = {
+            "requestParameters": {
+                "ModifySecurityGroupRulesRequest": {
+                    "GroupId": [{"exists": True}],
+                    "$or": [dict(o) for o in MODIFY_OPENINGS],
+                }
+            }
+        }
     return _pattern([event_name], required)
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -99,17 +100,29 @@ class Runbook:
     step_name: str = field(repr=False)
     parameters: tuple[Param, ...] = field(repr=False)
     grants: tuple[Grant, ...] = field(repr=False)
+    embeds_exemptions: bool = field(default=False, repr=False)
 
     def document_parameters(self) -> dict[str, dict[str, Any]]:
         return {p.name: p.spec() for p in (*self.parameters, ROLE_PARAM)}
 
-    def render_document(self) -> str:
-        """Exact JSON text of the SSM Automation document: same bytes on every call."""
+    def render_document(self, exemptions: Sequence[dict[str, str]] = ()) -> str:
+        """Exact JSON text of the SSM Automation document: same bytes for the same approved exemptions.
+
+        A runbook that embeds exemptions gets them as literal InputPayload values (ApprovedExemptions), beside
+        AccountId = SSM's global:ACCOUNT_ID (the execution's own account): part of the document, hashed with
+        it, and beyond any caller's reach. An empty list approves nothing.
+        """
+        extra: dict[str, Any] | None = None
+        if self.embeds_exemptions:
+            extra = {"AccountId": "{{ global:ACCOUNT_ID }}", "ApprovedExemptions": [dict(e) for e in exemptions]}
+        elif exemptions:
+            raise ValueError(f"runbook {self.key} does not take exemptions")
         return render(
             description=self.description,
             step_name=self.step_name,
             parameters=self.document_parameters(),
             handler_file=self.handler_file,
+            payload_extra=extra,
         )
 
     def trust_policy(self) -> dict[str, Any]:

@@ -8,6 +8,11 @@ DEFAULT_EXEMPTION_TAG_KEY = "orgguard:exemption"
 EXEMPTION_TAG_FORMAT = "owner=<email>;reason=<text>;expires=YYYY-MM-DD"
 
 SG = f"arn:aws:ec2:*:{ACCOUNT}:security-group/*"
+# Any owner: a rule may name the account's own list, one shared from another account (RAM), or an
+# AWS-managed one (owner "aws", e.g. arn:aws:ec2:us-east-1:aws:prefix-list/pl-...). Resource type
+# prefix-list, ARN arn:${Partition}:ec2:${Region}:${Account}:prefix-list/${PrefixListId} (Service
+# Authorization Reference, Amazon EC2). Read-only, and only lists the account can already see.
+PREFIX_LISTS = "arn:aws:ec2:*:*:prefix-list/*"
 ECS_SERVICE = f"arn:aws:ecs:*:{ACCOUNT}:service/*/*"
 ECS_TASK_DEFINITION = f"arn:aws:ecs:*:{ACCOUNT}:task-definition/*"
 ECS_TASK_SET = f"arn:aws:ecs:*:{ACCOUNT}:task-set/*/*/*"
@@ -30,16 +35,19 @@ SG_REVOKE = Runbook(
     role_suffix="sg-revoke",
     description=(
         "orgguard: revoke, by rule ID in one call, the security group ingress rules open to 0.0.0.0/0 or ::/0 "
-        "that reach a restricted TCP port (single ports, ranges containing it, all-TCP and all-traffic rules). "
-        "Exempt groups (unexpired exemption tag) are left alone; nothing else is touched."
+        "(directly or through a managed prefix list holding them) that reach a restricted TCP port (single "
+        "ports, ranges containing it, all-TCP and all-traffic rules). Only groups approved in the governance "
+        "file are exempt, until their expiry; a tag never exempts. Nothing else is touched."
     ),
     revokes=(
-        "Ingress rules whose source is 0.0.0.0/0 or ::/0 and that admit TCP to a restricted port: the exact "
-        "port, any TCP range containing it, and all-traffic (-1) rules. Revoked by rule ID, in one call."
+        "Ingress rules whose source is 0.0.0.0/0 or ::/0, or a managed prefix list holding either (or one "
+        "whose entries cannot be read), and that admit TCP to a restricted port: the exact port, any TCP "
+        "range containing it, and all-traffic (-1) rules. Revoked by rule ID, in one call."
     ),
     never_touches=(
-        "Rules whose source is a security group, a prefix list or any narrower CIDR; UDP and ICMP rules; "
-        "ports not in the restricted list; egress rules; groups with an unexpired exemption tag."
+        "Rules whose source is a security group, a narrower CIDR or a prefix list of narrower CIDRs; UDP and "
+        "ICMP rules; ports not in the restricted list; egress rules; groups approved in exemptions.known, "
+        "until their expiry."
     ),
     resource_type="AWS::EC2::SecurityGroup",
     resource_parameter="GroupId",
@@ -50,14 +58,16 @@ SG_REVOKE = Runbook(
               allowed_pattern=r"^sg-[0-9a-f]{8,17}$"),
         Param("RestrictedPorts", "StringList", "TCP ports that must not be open to the internet, e.g. [\"22\"].",
               default=["22"]),
-        Param("ExemptionTagKey", "String", f"Tag key marking an exempt group; value {EXEMPTION_TAG_FORMAT}.",
-              default=DEFAULT_EXEMPTION_TAG_KEY),
+        Param("ExemptionTagKey", "String", "Tag key reported as a label when present; a tag never exempts "
+              "(only the approved list embedded in this document does).", default=DEFAULT_EXEMPTION_TAG_KEY),
         _dry_run(),
     ),
     grants=(
         Grant("DescribeGroupsAndRules", ("ec2:DescribeSecurityGroupRules", "ec2:DescribeSecurityGroups"), ("*",)),
         Grant("RevokeIngressInThisAccount", ("ec2:RevokeSecurityGroupIngress",), (SG,)),
+        Grant("ReadPrefixListEntries", ("ec2:GetManagedPrefixListEntries",), (PREFIX_LISTS,)),
     ),
+    embeds_exemptions=True,
 )  # fmt: skip
 
 ECS_SERVICE_PUBLIC_IP = Runbook(

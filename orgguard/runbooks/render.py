@@ -50,9 +50,18 @@ def render(
     step_name: str,
     parameters: dict[str, dict[str, Any]],
     handler_file: str,
+    payload_extra: dict[str, Any] | None = None,
 ) -> str:
-    """The document's exact JSON text; every non-role parameter goes into the step's InputPayload."""
-    payload = {name: "{{ " + name + " }}" for name in parameters if name != "AutomationAssumeRole"}
+    """The document's exact JSON text; every non-role parameter goes into the step's InputPayload.
+
+    `payload_extra` adds literal values (or SSM system variables) that are part of the document itself,
+    not parameters: no caller can override them, and the document hash covers them.
+    """
+    payload: dict[str, Any] = {name: "{{ " + name + " }}" for name in parameters if name != "AutomationAssumeRole"}
+    clash = set(payload) & set(payload_extra or {})
+    if clash:
+        raise ValueError(f"InputPayload keys {sorted(clash)} are both parameters and embedded values")
+    payload.update(payload_extra or {})
     return _template().render(
         description=description,
         step_name=step_name,

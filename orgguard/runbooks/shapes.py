@@ -6,12 +6,26 @@ Shared by the tests, the coverage bench and any live canary, so all three judge 
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
 
 RESTRICTED_PORTS = (22, 3389)
 Expected = Literal["revoke", "keep"]
-Source = Literal["ipv4-any", "ipv6-any", "ipv4-private", "ipv6-narrow", "security-group", "prefix-list"]
+PrefixListKind = Literal["pl-any4-only", "pl-any4-mixed", "pl-any6", "pl-private", "pl-public"]
+Source = Literal["ipv4-any", "ipv6-any", "ipv4-private", "ipv6-narrow", "security-group"] | PrefixListKind
+
+# Each kind of managed prefix list a shape may name: (AddressFamily, entries). Create them with
+# CreateManagedPrefixList and pass their IDs to RuleShape.permission(prefix_lists=...).
+PREFIX_LISTS: dict[str, tuple[str, tuple[str, ...]]] = {
+    "pl-any4-only": ("IPv4", ("0.0.0.0/0",)),
+    "pl-any4-mixed": ("IPv4", ("10.0.0.0/8", "0.0.0.0/0")),
+    "pl-any6": ("IPv6", ("::/0",)),
+    "pl-private": ("IPv4", ("10.0.0.0/8", "192.168.0.0/16")),
+    # Public, not private-use, ranges (198.51.100.0/24 and friends are documentation ranges, which Python's
+    # ipaddress counts as private), such as a partner's or an office's egress addresses.
+    "pl-public": ("IPv4", ("3.80.0.0/12", "44.192.0.0/11")),
+}
 
 
 @dataclass(frozen=True)
@@ -25,7 +39,9 @@ class RuleShape:
     source: Source
     expected: Expected
 
-    def permission(self, *, group_ref: str | None = None, prefix_list: str | None = None) -> dict[str, Any]:
+    def permission(
+        self, *, group_ref: str | None = None, prefix_lists: Mapping[str, str] | None = None
+    ) -> dict[str, Any]:
         """The IpPermissions entry that creates this rule (AuthorizeSecurityGroupIngress shape)."""
         perm: dict[str, Any] = {"IpProtocol": self.protocol}
         if self.from_port is not None:
@@ -43,9 +59,10 @@ class RuleShape:
                 raise ValueError(f"{self.name}: pass group_ref, the ID of the referenced security group")
             perm["UserIdGroupPairs"] = [{"GroupId": group_ref}]
         else:
-            if not prefix_list:
-                raise ValueError(f"{self.name}: pass prefix_list, the ID of a managed prefix list")
-            perm["PrefixListIds"] = [{"PrefixListId": prefix_list}]
+            list_id = (prefix_lists or {}).get(self.source)
+            if not list_id:
+                raise ValueError(f"{self.name}: pass prefix_lists with the ID of a {self.source} prefix list")
+            perm["PrefixListIds"] = [{"PrefixListId": list_id}]
         return perm
 
 
@@ -67,7 +84,27 @@ SHAPES: tuple[RuleShape, ...] = (
     RuleShape("22/tcp from 2001:db8::/32 (narrow IPv6)", "tcp", 22, 22, "ipv6-narrow", "keep"),
     RuleShape("all traffic from 10.0.0.0/8 (private)", "-1", None, None, "ipv4-private", "keep"),
     RuleShape("22/tcp from a security group", "tcp", 22, 22, "security-group", "keep"),
-    RuleShape("22/tcp from a prefix list", "tcp", 22, 22, "prefix-list", "keep"),
+    RuleShape("22/tcp from a prefix list holding only 0.0.0.0/0", "tcp", 22, 22, "pl-any4-only", "revoke"),
+    RuleShape("22/tcp from a prefix list holding 10.0.0.0/8 and 0.0.0.0/0", "tcp", 22, 22, "pl-any4-mixed", "revoke"),
+    RuleShape("3389/tcp from a prefix list holding ::/0", "tcp", 3389, 3389, "pl-any6", "revoke"),
+    RuleShape("all traffic (-1) from a prefix list holding 0.0.0.0/0", "-1", None, None, "pl-any4-only", "revoke"),
+    RuleShape("443/tcp from a prefix list holding 0.0.0.0/0", "tcp", 443, 443, "pl-any4-only", "keep"),
+    RuleShape("22/tcp from a prefix list of private CIDRs", "tcp", 22, 22, "pl-private", "keep"),
+    RuleShape("22/tcp from a prefix list of public CIDRs only, no /0", "tcp", 22, 22, "pl-public", "keep"),
     RuleShape("443/tcp from 0.0.0.0/0", "tcp", 443, 443, "ipv4-any", "keep"),
     RuleShape("443/tcp from ::/0", "tcp", 443, 443, "ipv6-any", "keep"),
 )
+
+
+def create_prefix_lists(ec2: Any) -> dict[str, str]:
+    """Create one managed prefix list of each kind in PREFIX_LISTS; return kind -> prefix list ID."""
+    ids = {}
+    for kind, (family, entries) in PREFIX_LISTS.items():
+        created = ec2.create_managed_prefix_list(
+            PrefixListName=f"orgguard-shape-{kind}",
+            MaxEntries=len(entries),
+            AddressFamily=family,
+            Entries=[{"Cidr": cidr} for cidr in entries],
+        )
+        ids[kind] = created["PrefixList"]["PrefixListId"]
+    return ids

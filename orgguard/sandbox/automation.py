@@ -30,7 +30,7 @@ if TYPE_CHECKING:
 
 RUNNER = Path(__file__).with_name("script_runner.py")
 MAX_SCRIPT_SECONDS = 600
-_PLACEHOLDER = re.compile(r"\{\{\s*([\w.]+)\s*\}\}")
+_PLACEHOLDER = re.compile(r"\{\{\s*([\w.:]+)\s*\}\}")  # parameters and system variables (global:...)
 _LOCK = threading.RLock()
 _CTX: dict[str, ServerContext] = {}
 
@@ -198,7 +198,23 @@ def _run_script(step: dict[str, Any], params: dict[str, Any], env: dict[str, str
     return outputs, result
 
 
+def system_variables(execution: Execution) -> dict[str, str]:
+    """SSM's Automation system variables, which a document may reference like parameters.
+
+    https://docs.aws.amazon.com/systems-manager/latest/userguide/automation-variables.html
+    """
+    return {
+        "global:ACCOUNT_ID": execution.account_id,
+        "global:REGION": execution.region,
+        "global:AWS_PARTITION": "aws",
+        "global:DATE": time.strftime("%Y-%m-%d", time.gmtime(execution.start)),
+        "global:DATE_TIME": time.strftime("%Y-%m-%d_%H.%M.%S", time.gmtime(execution.start)),
+        "automation:EXECUTION_ID": execution.id,
+    }
+
+
 def _execute(execution: Execution, doc: dict[str, Any], params: dict[str, Any]) -> None:
+    params = {**params, **system_variables(execution)}
     try:
         role = substitute(doc.get("assumeRole", ""), params)
         env = {

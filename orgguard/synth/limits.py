@@ -46,9 +46,17 @@ def check(plan: Plan) -> None:
         _name(problems, "StackSet", s.name, STACK_SET_NAME_MAX)
     bodies = {f"conformance pack template ({region})": b for region, b in plan.pack_templates.items()}
     bodies.update({f"StackSet template {name}": b for name, b in plan.stackset_templates.items()})
+    documents_stack_set = f"StackSet template {plan.prefix}-documents"
     for what, body in bodies.items():
         size = len(body.encode())
-        if size > TEMPLATE_BODY_MAX:
+        if size > TEMPLATE_BODY_MAX and what == documents_stack_set and plan.governance.exemptions.known:
+            # The approved exemptions travel inside the SG runbook document (orgguard/synth/plan.py).
+            problems.append(
+                f"exemptions.known: {len(plan.governance.exemptions.known)} exemptions make the {what} {size} bytes, "
+                f"over AWS's {TEMPLATE_BODY_MAX}-byte TemplateBody limit; remove lapsed or unneeded exemptions, "
+                "or set a control's remediation to off"
+            )
+        elif size > TEMPLATE_BODY_MAX:
             problems.append(
                 f"controls: the {what} is {size} bytes, over AWS's {TEMPLATE_BODY_MAX}-byte TemplateBody limit; "
                 "disable a control, or set its remediation to off, to make it smaller"

@@ -6,8 +6,10 @@ the manifest (what review and verify read) and the Terraform (what apply deploys
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import json
+import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -119,14 +121,46 @@ def _control_entry(gov: Governance, control: Control) -> ControlEntry:
     )
 
 
+def approved_exemptions(gov: Governance) -> list[Exemption]:
+    """exemptions.known as the manifest records it and the runbook document embeds it, in file order."""
+    return [
+        Exemption(
+            account_id=e.account_id,
+            security_group_id=e.security_group_id,
+            owner=e.owner,
+            reason=e.reason,
+            expires=e.expires.isoformat(),
+            ticket=e.ticket,
+        )
+        for e in gov.exemptions.known
+    ]
+
+
+def expired_exemption_warnings(gov: Governance, today: dt.date) -> list[str]:
+    """One line per lapsed entry. A warning, not a refusal: the runbook already refuses a lapsed entry, and
+    synth output must depend on the file alone, never on the day it runs."""
+    return [
+        f"@.exemptions.known[{i}].expires: {e.expires} has passed (UTC), so the runbook remediates "
+        f"{e.security_group_id} in {e.account_id} again; remove the entry, or renew it (a flagged change)"
+        for i, e in enumerate(gov.exemptions.known)
+        if e.expires < today
+    ]
+
+
 def _documents_and_roles(gov: Governance, controls: list[ControlEntry]) -> tuple[list[Document], list[RoleEntry]]:
-    """Every runbook a remediating control uses (a document per region, one role per account)."""
+    """Every runbook a remediating control uses (a document per region, one role per account).
+
+    The SG runbook's document embeds the approved exemptions, so its hash (which the verifier checks in every
+    account and region) covers them: an account cannot grant itself an exemption without failing verification.
+    """
     prefix = gov.name_prefix
     keys = sorted({CATALOG[c.id].runbook for c in controls if c.enabled and c.remediation.mode != "off"} - {None})
+    embedded = [e.embedded() for e in approved_exemptions(gov)]
     docs, roles = [], []
     for key in keys:
         runbook = RUNBOOKS[key]
-        content = canonical_json(json.loads(runbook.render_document()))
+        rendered = runbook.render_document(embedded if runbook.embeds_exemptions else ())
+        content = canonical_json(json.loads(rendered))
         name = f"{prefix}-{runbook.document_suffix}"
         docs.append(
             Document(
@@ -337,16 +371,7 @@ def build_plan(gov: Governance, config_file: Path, config_text: str) -> Plan:
         accounts=list(gov.accounts),
         exemption_tag_key=gov.exemptions.tag_key,
         exemption_tag_format=EXEMPTION_TAG_FORMAT,
-        exemptions=[
-            Exemption(
-                account_id=e.account_id,
-                security_group_id=e.security_group_id,
-                owner=e.owner,
-                reason=e.reason,
-                expires=e.expires.isoformat(),
-            )
-            for e in gov.exemptions.known
-        ],
+        exemptions=approved_exemptions(gov),
         controls=controls,
         documents=[d.entry for d in docs],
         roles=roles,
@@ -359,4 +384,6 @@ def build_plan(gov: Governance, config_file: Path, config_text: str) -> Plan:
         recorder_resource_types=sorted({t for c in enabled for t in c.resource_types}),
     )
     limits.check(plan)
+    for line in expired_exemption_warnings(gov, dt.datetime.now(dt.UTC).date()):
+        print(f"{config_file}: warning: {line}", file=sys.stderr)
     return plan

@@ -33,6 +33,15 @@ def logical_id(name: str) -> str:
     return "".join(part[:1].upper() + part[1:] for part in re.split(r"[^A-Za-z0-9]+", name) if part)
 
 
+_YAML_LINE_BREAKS = re.compile("[\r\n\x85\u2028\u2029]")
+
+
+def yaml_block_safe(text: str) -> bool:
+    """Can `text` go verbatim into a one-line YAML literal block? Not if YAML would see a line break in it
+    (NEL, LS and PS count as breaks in YAML 1.1), or if it starts with a space (the block's indentation)."""
+    return bool(text) and not text[0].isspace() and not _YAML_LINE_BREAKS.search(text)
+
+
 @cache
 def _env() -> jinja2.Environment:
     env = jinja2.Environment(
@@ -45,6 +54,7 @@ def _env() -> jinja2.Environment:
     env.filters["cfn_sub"] = cfn_sub
     env.filters["logical_id"] = logical_id
     env.filters["for_account"] = for_account
+    env.tests["yaml_block_safe"] = yaml_block_safe
     return env
 
 

@@ -51,7 +51,8 @@ def test_document_is_schema_03_with_one_python311_script_step_embedding_the_hand
     assert step["inputs"]["Runtime"] == "python3.11" and step["inputs"]["Handler"] == "handler"
     assert step["inputs"]["Script"].encode() == (HANDLERS / runbook.handler_file).read_bytes()
     assert runbook.resource_parameter in doc["parameters"] and "AutomationAssumeRole" in doc["parameters"]
-    assert set(step["inputs"]["InputPayload"]) == set(doc["parameters"]) - {"AutomationAssumeRole"}
+    embedded = {"AccountId", "ApprovedExemptions"} if runbook.embeds_exemptions else set()
+    assert set(step["inputs"]["InputPayload"]) == set(doc["parameters"]) - {"AutomationAssumeRole"} | embedded
     assert all(o.startswith(step["name"] + ".") for o in doc["outputs"])
 
 
@@ -156,6 +157,12 @@ def _all_policies() -> list[tuple[str, dict[str, Any]]]:
     return policies
 
 
+# Read-only grants that must reach resources of other owners, with why. Prefix lists: a rule may name a
+# list shared through RAM by another account or an AWS-managed one (ARN account "aws"); scoping to this
+# account would make the read fail, and the runbook would then revoke the rule (fail closed).
+CROSS_OWNER_READS = {("ec2:GetManagedPrefixListEntries", "arn:aws:ec2:*:*:prefix-list/*")}
+
+
 @pytest.mark.parametrize(("name", "policy"), _all_policies(), ids=[n for n, _ in _all_policies()])
 def test_wildcard_resources_only_where_iam_offers_no_resource_level_permission(
     name: str, policy: dict[str, Any]
@@ -166,8 +173,46 @@ def test_wildcard_resources_only_where_iam_offers_no_resource_level_permission(
         resources = statement["Resource"] if isinstance(statement["Resource"], list) else [statement["Resource"]]
         if "*" in resources:
             assert not any(support[a.lower()] for a in actions), f"{name}: scope {actions} to their resources"
+        elif {(a, r) for a in actions for r in resources} <= CROSS_OWNER_READS:
+            assert all(support[a.lower()] for a in actions) and all(r.endswith(":prefix-list/*") for r in resources)
         else:
             assert all(f":{ACCOUNT_PLACEHOLDER}:" in r for r in resources), f"{name}: {resources} not account-scoped"
+
+
+def test_the_prefix_list_grant_is_read_only_and_names_the_prefix_list_resource_type() -> None:
+    """Service Authorization Reference: GetManagedPrefixListEntries is a Read action on resource type
+    prefix-list (arn:${Partition}:ec2:${Region}:${Account}:prefix-list/${PrefixListId})."""
+    data = json.loads((Path(parliament.__file__).parent / "iam_definition.json").read_text())
+    ec2 = next(svc for svc in data if svc["prefix"] == "ec2")
+    (privilege,) = [p for p in ec2["privileges"] if p["privilege"] == "GetManagedPrefixListEntries"]
+    assert privilege["access_level"] == "Read"
+    assert {r["resource_type"] for r in privilege["resource_types"]} >= {"prefix-list*"}
+    (resource,) = [r for r in ec2["resources"] if r["resource"] == "prefix-list"]
+    assert resource["arn"] == "arn:${Partition}:ec2:${Region}:${Account}:prefix-list/${PrefixListId}"
+    (grant,) = [g for g in RUNBOOKS["sg-revoke"].grants if "ec2:GetManagedPrefixListEntries" in g.actions]
+    assert grant.actions == ("ec2:GetManagedPrefixListEntries",) and grant.resources == (
+        "arn:aws:ec2:*:*:prefix-list/*",
+    )
+
+
+APPROVED = [
+    {"account_id": "111122223333", "security_group_id": "sg-0123456789abcdef0", "expires": "2030-01-31",
+     "owner": "net@example.com", "ticket": "CHG-1"},
+]  # fmt: skip
+
+
+def test_the_sg_document_carries_the_approved_list_and_the_execution_account_not_as_parameters() -> None:
+    """Embedded in InputPayload: hashed with the document, and no StartAutomationExecution can override it."""
+    doc = json.loads(RUNBOOKS["sg-revoke"].render_document(APPROVED))
+    payload = doc["mainSteps"][0]["inputs"]["InputPayload"]
+    assert payload["ApprovedExemptions"] == APPROVED
+    assert payload["AccountId"] == "{{ global:ACCOUNT_ID }}"  # SSM system variable: the execution's account
+    assert not {"ApprovedExemptions", "AccountId"} & set(doc["parameters"])
+    empty = RUNBOOKS["sg-revoke"].render_document()
+    assert json.loads(empty)["mainSteps"][0]["inputs"]["InputPayload"]["ApprovedExemptions"] == []
+    assert empty != RUNBOOKS["sg-revoke"].render_document(APPROVED), "the list must change the document bytes"
+    with pytest.raises(ValueError, match="does not take exemptions"):
+        RUNBOOKS["ecs-service-public-ip"].render_document(APPROVED)
 
 
 def test_fast_path_role_policies_lint_clean_and_stay_narrow() -> None:

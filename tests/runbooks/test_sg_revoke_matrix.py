@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from typing import Any
 
@@ -9,12 +10,15 @@ import boto3
 import pytest
 
 from orgguard.runbooks import RUNBOOKS
-from orgguard.runbooks.shapes import RESTRICTED_PORTS, SHAPES, RuleShape
+from orgguard.runbooks.shapes import RESTRICTED_PORTS, SHAPES, RuleShape, create_prefix_lists
 
 from .conftest import REGION, handler_ns
 
 KEY = "sg-revoke"
-FUTURE, PAST = "2999-12-31", "2000-01-01"
+ACCOUNT = "123456789012"  # moto's default account: the execution's own account in these tests
+FUTURE = "2999-12-31"
+YESTERDAY = (dt.datetime.now(dt.UTC).date() - dt.timedelta(days=1)).isoformat()
+_NO_PORT_PL = "443/tcp from a prefix list holding 0.0.0.0/0"
 
 
 def _ec2() -> Any:
@@ -30,12 +34,8 @@ def _group(vpc: dict[str, str], name: str, tags: dict[str, str] | None = None) -
     return _ec2().create_security_group(**kwargs)["GroupId"]
 
 
-def _refs(vpc: dict[str, str]) -> dict[str, str]:
-    ec2 = _ec2()
-    pl = ec2.create_managed_prefix_list(
-        PrefixListName="office", MaxEntries=2, AddressFamily="IPv4", Entries=[{"Cidr": "198.51.100.0/24"}]
-    )["PrefixList"]["PrefixListId"]
-    return {"group_ref": _group(vpc, "referenced"), "prefix_list": pl}
+def _refs(vpc: dict[str, str]) -> dict[str, Any]:
+    return {"group_ref": _group(vpc, "referenced"), "prefix_lists": create_prefix_lists(_ec2())}
 
 
 def _rules(group_id: str) -> list[dict[str, Any]]:
@@ -43,7 +43,7 @@ def _rules(group_id: str) -> list[dict[str, Any]]:
     return rules["SecurityGroupRules"]
 
 
-def _add(group_id: str, shapes: tuple[RuleShape, ...] | list[RuleShape], refs: dict[str, str]) -> dict[str, str]:
+def _add(group_id: str, shapes: tuple[RuleShape, ...] | list[RuleShape], refs: dict[str, Any]) -> dict[str, str]:
     """Authorize each shape; return rule ID -> shape name (the new ingress rule of each call)."""
     ids: dict[str, str] = {}
     for shape in shapes:
@@ -92,9 +92,11 @@ def test_all_shapes_in_one_group_are_settled_with_one_describe_and_one_revoke_ca
     remaining = {r["SecurityGroupRuleId"] for r in _rules(group)}
     assert set(ids) - remaining == expected_gone
     assert {r["rule_id"] for r in result["revoked"]} == expected_gone
+    lists_deciding = {s.source for s in SHAPES if s.source.startswith("pl-") and s.name != _NO_PORT_PL}
     assert result["api_calls"] == {
         "DescribeSecurityGroups": 1,
         "DescribeSecurityGroupRules": 1,
+        "GetManagedPrefixListEntries": len(lists_deciding),  # one page each, only lists that decide something
         "RevokeSecurityGroupIngress": 1,
     }
     called = {f"ec2:{op}" for op in result["api_calls"]}
@@ -117,47 +119,87 @@ def test_a_second_run_revokes_nothing_and_succeeds(vpc: dict[str, str], source: 
     assert _rules(group) == rules_after_first
 
 
-def test_an_unexpired_exemption_leaves_the_group_alone_and_reports_it(vpc: dict[str, str], source: str) -> None:
+def _approved(group: str, expires: str, account: str = ACCOUNT, **extra: str) -> list[dict[str, str]]:
+    return [dict(account_id=account, security_group_id=group, expires=expires, owner="net@example.com", **extra)]
+
+
+def test_a_well_formed_exemption_tag_alone_never_exempts_it_is_reported_as_not_approved(
+    vpc: dict[str, str], source: str
+) -> None:
+    """The old runbook honoured this tag (set by anyone in the account) and left the group open."""
     value = f"owner=net@example.com;reason=public sftp;expires={FUTURE}"
-    group = _group(vpc, "exempt", {"orgguard:exemption": value})
+    group = _group(vpc, "self-exempt", {"orgguard:exemption": value})
     ids = _add(group, [SHAPES[0], SHAPES[6]], {})
 
-    result = _run(source, group)
+    result = _run(source, group, AccountId=ACCOUNT)
+
+    assert result["status"] == "REMEDIATED"
+    assert not set(ids) & {r["SecurityGroupRuleId"] for r in _rules(group)}
+    assert result["exemption"]["approved"] is False and result["exemption"]["tag_value"] == value
+    assert "not approved" in result["exemption"]["note"] and "not approved" in result["message"]
+
+
+def test_an_approved_exemption_keeps_the_group_through_its_expiry_day_and_reports_it(
+    vpc: dict[str, str], source: str
+) -> None:
+    group = _group(vpc, "approved")
+    ids = _add(group, [SHAPES[0], SHAPES[6]], {})
+    today = dt.datetime.now(dt.UTC).date().isoformat()
+
+    result = _run(source, group, AccountId=ACCOUNT, ApprovedExemptions=_approved(group, today, ticket="CHG-7"))
 
     assert result["status"] == "EXEMPT"
-    assert result["exemption"]["state"] == "valid" and result["exemption"]["owner"] == "net@example.com"
+    assert result["exemption"] == {
+        "approved": True,
+        "state": "valid",
+        "account_id": ACCOUNT,
+        "security_group_id": group,
+        "expires": today,
+        "owner": "net@example.com",
+        "ticket": "CHG-7",
+    }
     assert {r["rule_id"] for r in result["would_revoke"]} == set(ids)
     assert set(ids) <= {r["SecurityGroupRuleId"] for r in _rules(group)}
     assert "RevokeSecurityGroupIngress" not in result["api_calls"]
 
 
 @pytest.mark.parametrize(
-    ("value", "state"),
+    ("why", "events"),
     [
-        (f"owner=net@example.com;reason=old;expires={PAST}", "expired"),
-        ("just trust me", "malformed"),
-        ("owner=net@example.com;reason=typo;expires=2030-02-30", "malformed"),
+        ("expired yesterday", lambda g: {"AccountId": ACCOUNT, "ApprovedExemptions": _approved(g, YESTERDAY)}),
+        ("approved for another account", lambda g: {"AccountId": ACCOUNT,
+                                                    "ApprovedExemptions": _approved(g, FUTURE, "999999999999")}),
+        ("approved for another group", lambda g: {"AccountId": ACCOUNT,
+                                                  "ApprovedExemptions": _approved("sg-0aaaaaaaaaaaaaaaa", FUTURE)}),
+        ("execution account unknown", lambda g: {"AccountId": "{{ global:ACCOUNT_ID }}",
+                                                 "ApprovedExemptions": _approved(g, FUTURE)}),
+        ("malformed entry", lambda g: {"AccountId": ACCOUNT,
+                                       "ApprovedExemptions": [{"account_id": ACCOUNT, "security_group_id": g,
+                                                               "expires": "2030-02-30"}]}),
     ],
-)
-def test_an_expired_or_malformed_exemption_is_remediated_and_reported(
-    vpc: dict[str, str], source: str, value: str, state: str
+)  # fmt: skip
+def test_an_exemption_that_does_not_apply_here_and_now_is_remediated(
+    vpc: dict[str, str], source: str, why: str, events: Any
 ) -> None:
-    group = _group(vpc, "was-exempt", {"orgguard:exemption": value})
+    group = _group(vpc, "not-exempt")
     ids = _add(group, [SHAPES[1]], {})
 
-    result = _run(source, group)
+    result = _run(source, group, **events(group))
 
-    assert result["status"] == "REMEDIATED"
-    assert result["exemption"]["state"] == state
+    assert result["status"] == "REMEDIATED", why
     assert not set(ids) & {r["SecurityGroupRuleId"] for r in _rules(group)}
+    exemption = result["exemption"]
+    assert exemption is None or (exemption["approved"] and exemption["state"] == "expired"), exemption
 
 
-def test_a_custom_exemption_tag_key_is_honoured(vpc: dict[str, str], source: str) -> None:
+def test_a_custom_exemption_tag_key_is_only_a_label(vpc: dict[str, str], source: str) -> None:
     group = _group(vpc, "custom-key", {"acme:sg-exception": f"owner=a@b.c;reason=r;expires={FUTURE}"})
     _add(group, [SHAPES[0]], {})
 
-    assert _run(source, group, ExemptionTagKey="acme:sg-exception")["status"] == "EXEMPT"
-    assert _run(source, group)["status"] == "REMEDIATED"  # the default key does not match that tag
+    result = _run(source, group, ExemptionTagKey="acme:sg-exception")
+
+    assert result["status"] == "REMEDIATED"
+    assert result["exemption"]["tag_key"] == "acme:sg-exception" and result["exemption"]["approved"] is False
 
 
 def test_a_group_deleted_before_the_run_succeeds_with_nothing_to_do(vpc: dict[str, str], source: str) -> None:

@@ -3,6 +3,8 @@
 The oracle never looks at prefix lengths or port-range containment the way the handler does: it asks
 whether the rule would admit a TCP packet from *every* source address of its family to a restricted port,
 by enumerating the network's first and last address and testing each restricted port against the range.
+A prefix-list source admits everyone when any of its entries does; a list whose entries could not be read
+(or were never read) is taken to admit everyone: the runbook's documented fail-closed rule.
 """
 
 from __future__ import annotations
@@ -18,13 +20,20 @@ from .conftest import handler_ns
 PROTOCOL_NUMBERS = {"tcp": 6, "6": 6, "udp": 17, "17": 17, "icmp": 1, "1": 1, "icmpv6": 58, "58": 58, "-1": None}
 
 
-def oracle_admits_tcp_from_everywhere(rule: dict[str, Any], port: int) -> bool:
-    """Would this rule let a TCP packet from any internet address reach `port`?"""
-    if rule.get("IsEgress") or "ReferencedGroupInfo" in rule or "PrefixListId" in rule:
-        return False
-    cidr = rule.get("CidrIpv4") or rule.get("CidrIpv6")
+def _everyone(cidr: str) -> bool:
     net = ipaddress.ip_network(cidr, strict=False)
-    everyone = int(net[0]) == 0 and int(net[-1]) == (1 << net.max_prefixlen) - 1
+    return int(net[0]) == 0 and int(net[-1]) == (1 << net.max_prefixlen) - 1
+
+
+def oracle_admits_tcp_from_everywhere(rule: dict[str, Any], port: int, lists: dict[str, Any]) -> bool:
+    """Would this rule let a TCP packet from any internet address reach `port`?"""
+    if rule.get("IsEgress") or "ReferencedGroupInfo" in rule:
+        return False
+    if "PrefixListId" in rule:
+        info = lists.get(rule["PrefixListId"])
+        everyone = info is None or "error" in info or any(_everyone(c) for c in info["cidrs"])
+    else:
+        everyone = _everyone(rule.get("CidrIpv4") or rule.get("CidrIpv6"))
     if not everyone:
         return False
     number = PROTOCOL_NUMBERS[rule["IpProtocol"]]
@@ -55,29 +64,71 @@ def rules(draw: st.DrawFn) -> dict[str, Any]:
     elif source == "sg":
         rule["ReferencedGroupInfo"] = {"GroupId": "sg-0123456789abcdef0"}
     else:
-        rule["PrefixListId"] = "pl-0123456789abcdef0"
+        rule["PrefixListId"] = draw(st.sampled_from(LIST_IDS))
     return rule
+
+
+LIST_IDS = ["pl-0123456789abcdef0", "pl-0fedcba9876543210", "pl-00000000000000001"]
+V4_ENTRIES = ["0.0.0.0/0", "10.0.0.0/8", "128.0.0.0/1", "203.0.113.0/24", "0.0.0.0/1"]
+V6_ENTRIES = ["::/0", "2001:db8::/32", "8000::/1", "fd00::/8"]
+
+
+@st.composite
+def prefix_lists(draw: st.DrawFn) -> dict[str, Any]:
+    """What the runbook read of each list: entries of one family, a read error, or nothing (never read)."""
+    out: dict[str, Any] = {}
+    for list_id in LIST_IDS:
+        kind = draw(st.sampled_from(["v4", "v6", "error", "absent"]))
+        if kind == "error":
+            out[list_id] = {"error": draw(st.sampled_from(["AccessDenied", "InvalidPrefixListID.NotFound"]))}
+        elif kind != "absent":
+            pool = V4_ENTRIES if kind == "v4" else V6_ENTRIES
+            out[list_id] = {"cidrs": draw(st.lists(st.sampled_from(pool), max_size=4))}
+    return out
 
 
 @settings(max_examples=1000, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(
     group=st.lists(rules(), max_size=12),
     restricted=st.lists(port, min_size=1, max_size=6, unique=True),
+    lists=prefix_lists(),
     source=st.sampled_from(["module", "document"]),
 )
 def test_selection_never_revokes_falsely_and_never_misses(
-    group: list[dict[str, Any]], restricted: list[int], source: str
+    group: list[dict[str, Any]], restricted: list[int], lists: dict[str, Any], source: str
 ) -> None:
     for i, rule in enumerate(group):
         rule["SecurityGroupRuleId"] = f"sgr-{i:017x}"
     select = handler_ns("sg-revoke", source)["select_rules"]
 
-    revoke, keep = select(group, sorted(restricted))
+    revoke, keep = select(group, sorted(restricted), lists)
 
     chosen = {r["SecurityGroupRuleId"] for r, _ in revoke}
     expected = {
-        r["SecurityGroupRuleId"] for r in group if any(oracle_admits_tcp_from_everywhere(r, p) for p in restricted)
+        r["SecurityGroupRuleId"]
+        for r in group
+        if any(oracle_admits_tcp_from_everywhere(r, p, lists) for p in restricted)
     }
     assert chosen - expected == set(), "false revoke"
     assert expected - chosen == set(), "missed an internet-open rule"
     assert len(revoke) + len(keep) == len(group)
+
+
+@settings(max_examples=300, deadline=None)
+@given(group=st.lists(rules(), max_size=12), restricted=st.lists(port, min_size=1, max_size=6, unique=True))
+def test_the_handler_reads_exactly_the_prefix_lists_that_decide_something(
+    group: list[dict[str, Any]], restricted: list[int]
+) -> None:
+    """A list is read only when an ingress rule naming it reaches a restricted port: fewer calls, same verdicts."""
+    for i, rule in enumerate(group):
+        rule["SecurityGroupRuleId"] = f"sgr-{i:017x}"
+    wanted = set(handler_ns("sg-revoke", "module")["prefix_lists_to_read"](group, sorted(restricted)))
+    select = handler_ns("sg-revoke", "module")["select_rules"]
+    unread = {i: {"error": "not read"} for i in LIST_IDS if i not in wanted}
+    everything = {i: {"cidrs": []} for i in LIST_IDS}
+    # lists outside `wanted` cannot change any verdict: reading them as empty or failing gives the same split
+    a, _ = select(group, sorted(restricted), {**everything, **unread})
+    b, _ = select(group, sorted(restricted), everything)
+    chosen_a = {r["SecurityGroupRuleId"] for r, _ in a if r.get("PrefixListId") not in wanted}
+    chosen_b = {r["SecurityGroupRuleId"] for r, _ in b if r.get("PrefixListId") not in wanted}
+    assert chosen_a == chosen_b
