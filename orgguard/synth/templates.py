@@ -83,6 +83,8 @@ def roles_stackset(roles: list[RoleEntry]) -> str:
 
 def documents_stackset(documents: list[Document], fast_path: FastPathEntry | None) -> str:
     """The runbook documents and, with the fast path, one EventBridge rule + target per route."""
-    return _env().get_template("documents-stackset.yaml.j2").render(
-        version=__version__, documents=documents, fast_path=fast_path
+    return (
+        _env()
+        .get_template("documents-stackset.yaml.j2")
+        .render(version=__version__, documents=documents, fast_path=fast_path)
     )

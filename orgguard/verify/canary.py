@@ -1,8 +1,9 @@
 """The active canary: prove in one account and region that remediation closes what it must and only that.
 
 It builds a throwaway VPC with a security group holding internet-open shapes (must be revoked) and
-shapes that must survive, plus an exempt group, runs the remediation (starting the automation, or waiting
-for Config's automatic remediation), compares the end state, and always deletes what it created.
+shapes that must survive, plus a group tagged exempt but not approved (a tag alone must not exempt it),
+runs the remediation (starting the automation, or waiting for Config's automatic remediation), compares
+the end state, and always deletes what it created.
 """
 
 from __future__ import annotations
@@ -124,7 +125,13 @@ def shapes(ports: list[int]) -> list[Shape]:
         Shape(f"tcp {p} from 10.0.0.0/8", _perm("tcp", p, p, cidr="10.0.0.0/8"), False),
         Shape(f"udp {p} from 0.0.0.0/0", _perm("udp", p, p, cidr="0.0.0.0/0"), False),
         Shape(f"tcp {safe} from 0.0.0.0/0", _perm("tcp", safe, safe, cidr="0.0.0.0/0"), False),
-        Shape(f"tcp {p} from 0.0.0.0/0 on an exempt group", _perm("tcp", p, p, cidr="0.0.0.0/0"), False, True),
+        # A tag alone never exempts (only exemptions.known, embedded in the document, does): revoked.
+        Shape(
+            f"tcp {p} from 0.0.0.0/0 on a group tagged exempt, not approved",
+            _perm("tcp", p, p, cidr="0.0.0.0/0"),
+            True,
+            True,
+        ),
     ]
 
 

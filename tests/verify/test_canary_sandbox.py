@@ -25,7 +25,8 @@ def test_canary_revokes_open_shapes_keeps_the_rest_and_cleans_up(deployed: Deplo
     revoked = {o.shape for o in result.outcomes if o.expected == "revoked"}
     kept = {o.shape for o in result.outcomes if o.expected == "kept"}
     assert {"tcp 22 from 0.0.0.0/0", "tcp 22 from ::/0", "all TCP from ::/0", "all traffic from 0.0.0.0/0"} <= revoked
-    assert {"tcp 22 from 10.0.0.0/8", "udp 22 from 0.0.0.0/0", "tcp 22 from 0.0.0.0/0 on an exempt group"} <= kept
+    assert "tcp 22 from 0.0.0.0/0 on a group tagged exempt, not approved" in revoked  # a tag never exempts
+    assert {"tcp 22 from 10.0.0.0/8", "udp 22 from 0.0.0.0/0"} <= kept
     assert all(status == "Success" for _, _, status in result.executions)
     assert _leftovers(deployed, account, region) == []
     assert "PASSED" in result.render()
@@ -49,4 +50,4 @@ def test_shapes_cover_every_restricted_port_family() -> None:
     names = [s.name for s in shapes(ports)]
     assert "tcp 21-23 from 0.0.0.0/0" in names
     assert "tcp 443 from 0.0.0.0/0" in names
-    assert sum(s.must_revoke for s in shapes(ports)) == 7
+    assert sum(s.must_revoke for s in shapes(ports)) == 8  # incl. the group tagged exempt, not approved
