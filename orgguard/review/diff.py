@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from orgguard.manifest import ControlEntry, Manifest, RoleEntry
+from orgguard.manifest import ControlEntry, Exemption, Manifest, RoleEntry
 from orgguard.review.plain import account as in_words
 from orgguard.review.policy import merged, widenings
 
@@ -28,7 +28,7 @@ FLAG_TITLES = {
     DOWNGRADED: "REMEDIATION DOWNGRADED",
     EXCLUSION: "NEW EXCLUDED ACCOUNT",
     SCOPE: "SCOPE REDUCED",
-    EXEMPTION: "EXEMPTION ADDED",
+    EXEMPTION: "EXEMPTION ADDED",  # also an existing one extended
 }
 
 _MODE_RANK = {"automatic": 2, "manual": 1, "off": 0}
@@ -333,23 +333,35 @@ def _diff_scp(diff: ManifestDiff, old: Manifest | None, new: Manifest) -> None:
     _diff_list(diff, f"SCP {n.name}", "target", o.targets, n.targets, True)
 
 
+def _ticket(e: Exemption) -> str:
+    return f", ticket {e.ticket}" if e.ticket else ""
+
+
 def _diff_exemptions(diff: ManifestDiff, old: Manifest | None, new: Manifest) -> None:
+    """Exemptions are embedded in the SG runbook document: a new or longer one keeps a group open, so it is
+    flagged; a shorter or removed one only closes sooner, so it is a change for reading."""
     before = {(e.account_id, e.security_group_id): e for e in (old.exemptions if old else [])}
     after = {(e.account_id, e.security_group_id): e for e in new.exemptions}
     for k, e in after.items():
         subject = f"{e.security_group_id} in {e.account_id}"
         prev = before.get(k)
         if prev is None:
-            diff.flag(EXEMPTION, subject, f"exempt until {e.expires}, owner {e.owner}: {e.reason}")
+            diff.flag(EXEMPTION, subject, f"exempt until {e.expires}, owner {e.owner}{_ticket(e)}: {e.reason}")
         elif e.expires > prev.expires:
-            diff.flag(EXEMPTION, subject, f"exemption extended from {prev.expires} to {e.expires}, owner {e.owner}")
+            diff.flag(
+                EXEMPTION,
+                subject,
+                f"exemption extended from {prev.expires} to {e.expires}, owner {e.owner}{_ticket(e)}: {e.reason}",
+            )
         elif prev != e:
-            diff.change("exemption", subject, f"owner/reason/expiry updated (expires {e.expires})")
+            fields = [f for f in ("owner", "reason", "ticket", "expires") if getattr(prev, f) != getattr(e, f)]
+            words = ", ".join(f"{f} {getattr(prev, f) or '(none)'} → {getattr(e, f) or '(none)'}" for f in fields)
+            diff.change("exemption", subject, f"updated: {words}")
     for k, e in before.items():
         if k not in after:
-            diff.change("exemption", f"{e.security_group_id} in {e.account_id}", "exemption removed")
+            diff.change("exemption", f"{e.security_group_id} in {e.account_id}", "exemption removed: remediated again")
     if old and old.exemption_tag_key != new.exemption_tag_key:
-        diff.change("exemption", "tag key", f"{old.exemption_tag_key} → {new.exemption_tag_key}")
+        diff.change("exemption", "tag key (a label only)", f"{old.exemption_tag_key} → {new.exemption_tag_key}")
 
 
 def _diff_misc(diff: ManifestDiff, old: Manifest | None, new: Manifest) -> None:
