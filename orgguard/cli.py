@@ -1,7 +1,8 @@
 """The `orgguard` command: one sub-command per stage of the flow.
 
 Each stage owns its arguments in ``orgguard/<stage>/cli.py`` (a ``register(subparsers)`` function),
-so adding a stage never edits another's code. Exit codes are shared by all sub-commands.
+so adding a stage never edits another's code. Exit codes are shared by all sub-commands
+(``orgguard.exitcodes.ExitCode``).
 """
 
 from __future__ import annotations
@@ -11,11 +12,7 @@ import importlib
 import sys
 
 from orgguard import __version__
-
-EXIT_OK = 0
-EXIT_FAILED = 1  # a check failed, a gate refused, a canary found an open rule
-EXIT_USAGE = 2  # bad arguments or an invalid governance file / manifest
-EXIT_UNVERIFIED = 3  # nothing failed, but something could not be checked
+from orgguard.exitcodes import ExitCode
 
 # Sub-command modules, in the order of the flow.
 STAGES = (
@@ -46,10 +43,10 @@ def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
-        return int(args.func(args) or 0)
+        return int(args.func(args) or ExitCode.OK)
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
-        return 130
+        return ExitCode.INTERRUPTED
 
 
 if __name__ == "__main__":

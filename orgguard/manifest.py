@@ -14,7 +14,7 @@ import json
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 MANIFEST_VERSION = 1
 ACCOUNT_PLACEHOLDER = "${AWS::AccountId}"
@@ -257,5 +257,161 @@ def for_account(value: Any, account_id: str) -> Any:
     return value
 
 
-def load_manifest(path: str | Path) -> Manifest:
-    return Manifest.model_validate_json(Path(path).read_text())
+MANIFEST_FILE = "orgguard-manifest.json"
+MAX_MANIFEST_BYTES = 32 * 1024 * 1024  # a 5,000-account plan is a few MB; anything bigger was not written by synth
+MAX_ARTIFACT_BYTES = 4 * 1024 * 1024  # SSM documents are <= 64 KB, pack/StackSet bodies <= 51,200 bytes (or 1 MB in S3)
+MAX_DEPTH = 64  # synth writes about 10 levels (policy conditions, event patterns)
+FileCheck = Literal["require", "if_present", "skip"]
+_REGENERATE = "regenerate it with `orgguard synth`"
+
+
+class ManifestError(ValueError):
+    """Why a manifest cannot be used: one line per problem, each naming the field and the fix."""
+
+    def __init__(self, problems: list[str]) -> None:
+        self.problems = problems
+        super().__init__("\n".join(problems))
+
+
+class _DuplicateKey(Exception):
+    def __init__(self, key: str) -> None:
+        self.key = key
+
+
+def _unique_pairs(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    """Refuse a repeated key: JSON readers differ on which copy wins, so two tools could read two plans."""
+    out: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in out:
+            raise _DuplicateKey(key)
+        out[key] = value
+    return out
+
+
+def _depth(value: Any) -> int:
+    """Nesting depth, computed without recursion and stopping as soon as it passes MAX_DEPTH."""
+    deepest, stack = 0, [(value, 1)]
+    while stack:
+        item, level = stack.pop()
+        children = item.values() if isinstance(item, dict) else item if isinstance(item, list) else None
+        if children is None:
+            continue
+        deepest = max(deepest, level)
+        if deepest > MAX_DEPTH:
+            break
+        stack.extend((child, level + 1) for child in children)
+    return deepest
+
+
+def _parse(file: Path, who: str) -> Any:
+    """Bounded parse: size, UTF-8, JSON, unique keys and depth; every failure is one ManifestError line."""
+    try:
+        with file.open("rb") as handle:
+            raw = handle.read(MAX_MANIFEST_BYTES + 1)
+    except OSError as exc:
+        raise ManifestError([f"cannot read {who}: {exc.strerror or exc}; pass a readable {MANIFEST_FILE}"]) from None
+    if len(raw) > MAX_MANIFEST_BYTES:
+        raise ManifestError(
+            [f"{who} is larger than {MAX_MANIFEST_BYTES // 2**20} MiB, so synth did not write it; " + _REGENERATE]
+        )
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise ManifestError([f"{who} is not UTF-8 text (byte {exc.start}); {_REGENERATE}"]) from None
+    try:
+        data = json.loads(text, object_pairs_hook=_unique_pairs)
+    except RecursionError:
+        data, too_deep = None, True
+    except _DuplicateKey as exc:
+        raise ManifestError(
+            [
+                f"{who} repeats the key {exc.key[:60]!r} inside one object, so readers may disagree "
+                f"on its value; {_REGENERATE}"
+            ]
+        ) from None
+    except ValueError as exc:
+        raise ManifestError([f"{who} is not valid JSON ({str(exc)[:120]}); {_REGENERATE}"]) from None
+    else:
+        too_deep = _depth(data) > MAX_DEPTH
+    if too_deep:
+        raise ManifestError([f"{who} nests deeper than {MAX_DEPTH} levels, so synth did not write it; {_REGENERATE}"])
+    return data
+
+
+def _artifacts(manifest: Manifest) -> list[tuple[str, str, str]]:
+    """(manifest field, relative path, recorded sha256) of every file synth wrote beside the manifest."""
+    out = [(f"documents[{i}].content_file", d.content_file, d.sha256) for i, d in enumerate(manifest.documents)]
+    out += [
+        (f"conformance_packs[{i}].template_file", p.template_file, p.template_sha256)
+        for i, p in enumerate(manifest.conformance_packs)
+    ]
+    out += [
+        (f"stack_sets[{i}].template_file", s.template_file, s.template_sha256)
+        for i, s in enumerate(manifest.stack_sets)
+    ]
+    return out
+
+
+def artifact_problems(manifest: Manifest, base: Path, *, require: bool = True) -> list[str]:
+    """Each document and template file beside the manifest exists (if ``require``), stays inside its
+    directory and hashes to the sha256 the manifest records, so no local edit is later blamed on AWS."""
+    problems: list[str] = []
+    root = base.resolve()
+    for where, rel, recorded in _artifacts(manifest):
+        path = (root / rel).resolve()
+        if Path(rel).is_absolute() or not path.is_relative_to(root):
+            problems.append(f"{where} {rel[:80]!r} points outside the manifest's directory; {_REGENERATE}")
+            continue
+        if not path.is_file():
+            if require:
+                problems.append(
+                    f"{where}: {rel} is missing beside the manifest; keep the whole synth output "
+                    "directory together, or " + _REGENERATE
+                )
+            continue
+        try:
+            with path.open("rb") as handle:
+                data = handle.read(MAX_ARTIFACT_BYTES + 1)
+        except OSError as exc:
+            problems.append(f"{where}: cannot read {rel} ({exc.strerror or exc}); make it readable")
+            continue
+        actual = hashlib.sha256(data).hexdigest()
+        if len(data) > MAX_ARTIFACT_BYTES:
+            problems.append(f"{where}: {rel} is larger than {MAX_ARTIFACT_BYTES // 2**20} MiB; {_REGENERATE}")
+        elif actual != recorded:
+            problems.append(
+                f"{where}: {rel} has sha256 {actual[:16]}..., the manifest records {recorded[:16]}...: "
+                "the file changed after synth; restore it, or re-run `orgguard synth` and approve anew"
+            )
+    return problems
+
+
+def load_manifest(path: str | Path, *, files: FileCheck = "require", role: str = "manifest") -> Manifest:
+    """The one way to read a manifest (review, verify, canary): bounded in size and depth, schema-checked,
+    and with ``files`` the documents and templates beside it checked against their recorded hashes.
+
+    Raises ManifestError with one line per problem; never a traceback, whatever the file holds.
+    ``files="if_present"`` checks only the files that exist (a previous plan archived on its own).
+    """
+    file = Path(path)
+    who = f"{role} {file}"
+    if not file.is_file():
+        raise ManifestError([f"{who} does not exist; pass the {MANIFEST_FILE} written by `orgguard synth --out DIR`"])
+    data = _parse(file, who)
+    if isinstance(data, dict) and set(data) == {"version", "stacks"}:
+        raise ManifestError([f"{who} is cdktf's stack list, not the plan: pass {MANIFEST_FILE} from that directory"])
+    if not isinstance(data, dict):
+        raise ManifestError([f"{who} holds a JSON {type(data).__name__}, not the plan object; {_REGENERATE}"])
+    try:
+        manifest = Manifest.model_validate(data)
+    except ValidationError as exc:
+        # Synth writes the manifest, so a schema problem has one fix: one line naming the first field.
+        err = exc.errors()[0]
+        where = ".".join(str(p) for p in err["loc"]) or "(top level)"
+        more = f" ({exc.error_count()} problem(s) in total)" if exc.error_count() > 1 else ""
+        raise ManifestError([f"{who} is invalid at {where[:120]}: {err['msg'][:160]}; {_REGENERATE}{more}"]) from None
+    if files != "skip":
+        problems = artifact_problems(manifest, file.parent, require=files == "require")
+        if problems:
+            raise ManifestError([f"{who}: {p}" for p in problems])
+    return manifest

@@ -14,6 +14,7 @@ from pathlib import Path
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from orgguard.exitcodes import ExitCode
 from orgguard.review.diff import Flag, ManifestDiff
 from orgguard.review.errors import ReviewError
 
@@ -30,6 +31,9 @@ class Approval(BaseModel):
     reason: str = Field(min_length=1, description="Why the flagged changes are acceptable")
     expires: dt.date | None = Field(None, description="Last day the approval may be used (YYYY-MM-DD)")
     against_sha256: str | None = Field(None, pattern=_SHA, description="Optional: the previous manifest's sha256")
+    approved_at: dt.datetime | dt.date | None = Field(
+        None, description="Optional: when it was approved (ISO date or time); the verifier's evidence records it"
+    )
 
 
 def load_approval(path: Path) -> Approval:
@@ -53,7 +57,8 @@ def load_approval(path: Path) -> Approval:
             "manifest_sha256": "use the 64 lower-case hex digits printed by `orgguard report`",
             "against_sha256": "use the 64 lower-case hex digits of the previous manifest",
             "expires": "write a date as YYYY-MM-DD",
-        }.get(where, "allowed keys: manifest_sha256, approved_by, reason, expires, against_sha256")
+            "approved_at": "write a date or time as YYYY-MM-DD or YYYY-MM-DDTHH:MM:SSZ",
+        }.get(where, "allowed keys: manifest_sha256, approved_by, reason, expires, against_sha256, approved_at")
         raise ReviewError(f"approval file {path}: {where}: {err['msg']}; {hint}") from exc
 
 
@@ -69,7 +74,7 @@ class GateResult:
 
     @property
     def exit_code(self) -> int:
-        return 0 if self.passed else 1
+        return ExitCode.OK if self.passed else ExitCode.FAILED
 
     def lines(self) -> list[str]:
         out = [("GATE PASSED: " if self.passed else "GATE REFUSED: ") + self.summary]

@@ -13,36 +13,29 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from pydantic import ValidationError
-
-from orgguard.manifest import Manifest, load_manifest
+from orgguard.exitcodes import ExitCode
+from orgguard.manifest import MANIFEST_FILE, Manifest, ManifestError, load_manifest
 from orgguard.review.approval import GateResult, evaluate_gate, load_approval
 from orgguard.review.diff import diff_manifests
 from orgguard.review.errors import ReviewError
 from orgguard.review.render import render_report
 
-EXIT_OK, EXIT_REFUSED, EXIT_USAGE = 0, 1, 2
+
+class _Refused(Exception):
+    """Several one-line problems at once (a manifest can have more than one)."""
+
+    def __init__(self, problems: list[str]) -> None:
+        self.problems = problems
 
 
 def read_manifest(path: Path, role: str) -> Manifest:
-    """Load a manifest or raise a one-line ReviewError saying what is wrong and how to fix it."""
-    if not path.is_file():
-        raise ReviewError(f"{role} {path} does not exist; pass the manifest.json written by `orgguard synth`")
+    """Load a manifest through the one loader (bounded, schema- and hash-checked); the plan under review
+    must match the files beside it, a previous plan may have been archived alone."""
+    files = "if_present" if role == "manifest" else "skip"
     try:
-        return load_manifest(path)
-    except ValidationError as exc:
-        err = exc.errors()[0]
-        where = ".".join(str(p) for p in err["loc"]) or "(document)"
-        if err["type"] == "json_invalid":
-            raise ReviewError(
-                f"{role} {path} is not valid JSON ({err['msg']}); regenerate it with `orgguard synth`"
-            ) from exc
-        raise ReviewError(
-            f"{role} {path} is invalid at {where}: {err['msg']}; regenerate it with `orgguard synth` "
-            f"({exc.error_count()} problem(s) in total)"
-        ) from exc
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ReviewError(f"cannot read {role} {path}: {exc}; pass a readable manifest.json") from exc
+        return load_manifest(path, files=files, role=role)
+    except ManifestError as exc:
+        raise _Refused(exc.problems) from None
 
 
 def register(subparsers: Any) -> None:
@@ -52,7 +45,7 @@ def register(subparsers: Any) -> None:
         description="Render the plan manifest for compliance review, diff it against the previous plan, "
         "and gate risky changes.",
     )
-    parser.add_argument("--manifest", required=True, type=Path, help="manifest.json written by synth")
+    parser.add_argument("--manifest", required=True, type=Path, help=f"{MANIFEST_FILE} written by `orgguard synth`")
     parser.add_argument("--format", choices=("markdown", "html"), default="markdown")
     parser.add_argument("--output", type=Path, help="write the report here instead of standard output")
     parser.add_argument("--against", type=Path, metavar="PREVIOUS_MANIFEST", help="diff against this plan")
@@ -86,7 +79,11 @@ def run(args: argparse.Namespace) -> int:
         return _run(args)
     except ReviewError as exc:
         print(f"orgguard report: error: {exc}", file=sys.stderr)
-        return EXIT_USAGE
+        return ExitCode.USAGE
+    except _Refused as exc:
+        for line in exc.problems:
+            print(f"orgguard report: error: {line}", file=sys.stderr)
+        return ExitCode.USAGE
 
 
 def _run(args: argparse.Namespace) -> int:
@@ -110,7 +107,7 @@ def _run(args: argparse.Namespace) -> int:
     else:
         sys.stdout.write(text)
     if gate is None:
-        return EXIT_OK
+        return ExitCode.OK
     for line in gate.lines():
         print(line, file=sys.stderr)
     if args.json_verdict:

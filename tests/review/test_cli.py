@@ -40,7 +40,7 @@ def test_html_report_written_to_output_file(manifest: Path, tmp_path: Path, caps
 @pytest.mark.parametrize(
     ("content", "message"),
     [
-        (None, "does not exist; pass the manifest.json written by `orgguard synth`"),
+        (None, "does not exist; pass the orgguard-manifest.json written by `orgguard synth"),
         ("{not json", "is not valid JSON"),
         ('{"manifest_version": 1}', "is invalid at tool_version: Field required; regenerate it with `orgguard synth`"),
     ],
