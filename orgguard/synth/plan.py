@@ -140,7 +140,7 @@ def expired_exemption_warnings(gov: Governance, today: dt.date) -> list[str]:
     """One line per lapsed entry. A warning, not a refusal: the runbook already refuses a lapsed entry, and
     synth output must depend on the file alone, never on the day it runs."""
     return [
-        f"@.exemptions.known[{i}].expires: {e.expires} has passed (UTC), so the runbook remediates "
+        f"exemptions.known[{i}].expires: {e.expires} has passed (UTC), so the runbook remediates "
         f"{e.security_group_id} in {e.account_id} again; remove the entry, or renew it (a flagged change)"
         for i, e in enumerate(gov.exemptions.known)
         if e.expires < today
