@@ -7,13 +7,53 @@ The JSON Schema in schema/governance.schema.json is generated from these models
 from __future__ import annotations
 
 import datetime as dt
-from typing import Annotated, Literal
+import unicodedata
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, create_model, field_validator, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, create_model, field_validator, model_validator
 
 from orgguard.catalog import CATALOG, ControlSettings
+from orgguard.partition import partition_of, unsupported_reason
 
-AccountId = Annotated[str, Field(pattern=r"^\d{12}$", description="12-digit AWS account id")]
+
+def _region_served(v: str) -> str:
+    """A region the endpoint data knows, in a partition the plan's ARNs serve (orgguard/partition.py)."""
+    reason = unsupported_reason(v)
+    if reason:
+        raise ValueError(reason)
+    return v
+
+
+def _has_text(v: str) -> str:
+    """Owners and reasons are read by people: blanks or punctuation alone answer nothing."""
+    if not any(ch.isalnum() for ch in v):
+        raise ValueError("must contain text (letters or digits), not only spaces or punctuation; say who or why")
+    return v
+
+
+# AWS tag keys: 1-128 characters of letters, digits, spaces and _ . : / = + - @, never starting with `aws:`,
+# reserved for AWS "in any upper or lowercase combination" (EC2 tag restrictions,
+# https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/Using_Tags.html#tag-restrictions, and the common tag
+# rules repeated on https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-ecs-service-tag.html).
+_TAG_KEY_SYMBOLS = frozenset("_.:/=+-@")
+
+
+def _tag_key(v: str) -> str:
+    if v.lower().startswith("aws:"):
+        raise ValueError(f"{v[:4]!r} is a prefix AWS reserves for its own tags (in any case); choose another key")
+    if v != v.strip():
+        raise ValueError("has leading or trailing spaces, which are easy to miss; remove them")
+    for ch in v:
+        if not (ch.isalnum() or ch in _TAG_KEY_SYMBOLS or unicodedata.category(ch) == "Zs"):
+            raise ValueError(
+                f"contains {ch!r}, which AWS tag keys may not; use letters, digits, spaces and _ . : / = + - @"
+            )
+    return v
+
+
+# ASCII classes throughout: pydantic's regex engine, like Python's, lets \d match any Unicode digit
+# (full-width, Arabic-Indic).
+AccountId = Annotated[str, Field(pattern=r"^[0-9]{12}$", description="12-digit AWS account id")]
 OuId = Annotated[
     str,
     Field(
@@ -21,7 +61,11 @@ OuId = Annotated[
         description="Organizational unit id (ou-xxxx-xxxxxxxx) or the root id (r-xxxx)",
     ),
 ]
-Region = Annotated[str, Field(pattern=r"^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\d{1,2}$", description="e.g. eu-west-1")]
+Region = Annotated[
+    str,
+    Field(pattern=r"^[a-z]{2,4}(-[a-z]+){1,2}-[0-9]{1,2}$", description="e.g. eu-west-1; aws partition only"),
+    AfterValidator(_region_served),
+]
 NamePrefix = Annotated[
     str,
     Field(
@@ -31,6 +75,10 @@ NamePrefix = Annotated[
         description="Prefix of every resource name; letters, digits and hyphens, starting with a letter",
     ),
 ]
+
+
+Text = Annotated[str, Field(min_length=1), AfterValidator(_has_text)]
+TagKey = Annotated[str, Field(min_length=1, max_length=128), AfterValidator(_tag_key)]
 
 
 class _Strict(BaseModel):
@@ -46,7 +94,7 @@ def _unique(values: list[str]) -> list[str]:
 
 class ExcludedAccount(_Strict):
     account_id: AccountId
-    reason: str = Field(min_length=1, description="Why this account is excluded; shown in the plan report")
+    reason: Text = Field(description="Why this account is excluded; shown in the plan report")
 
 
 class Organization(_Strict):
@@ -71,6 +119,23 @@ class Organization(_Strict):
         description="Organization packs also reach the management account, which StackSets never do; "
         "when false the management account is excluded from the packs",
     )
+
+    @field_validator("regions", mode="before")
+    @classmethod
+    def _one_partition(cls, v: Any) -> Any:
+        """One file, one partition: its ARNs, endpoints and credentials differ per partition."""
+        if not isinstance(v, list):
+            return v
+        by_partition: dict[str, list[str]] = {}
+        for region in v:
+            if isinstance(region, str) and (partition := partition_of(region)):
+                by_partition.setdefault(partition, []).append(region)
+        if len(by_partition) < 2:
+            return v
+        mix = "; ".join(f"{p}: {', '.join(r[:3])}" for p, r in sorted(by_partition.items()))
+        problems = [f"mixes partitions ({mix}); one file deploys to one partition: write one file per partition"]
+        problems += [f"@[{i}]: {why}" for i, r in enumerate(v) if isinstance(r, str) and (why := unsupported_reason(r))]
+        raise ValueError("\n".join(problems))
 
     @field_validator("regions")
     @classmethod
@@ -128,8 +193,8 @@ class KnownExemption(_Strict):
 
     account_id: AccountId
     security_group_id: str = Field(pattern=r"^sg-[0-9a-f]{8,17}$")
-    owner: str = Field(min_length=1, max_length=256, description="Who answers for the exemption (e-mail or team)")
-    reason: str = Field(min_length=1)
+    owner: Text = Field(max_length=256, description="Who answers for the exemption (e-mail or team)")
+    reason: Text
     expires: dt.date = Field(
         description="YYYY-MM-DD, inclusive: honoured through the end of this day (UTC), remediated from the next"
     )
@@ -149,7 +214,7 @@ class KnownExemption(_Strict):
 
 
 class Exemptions(_Strict):
-    tag_key: str = Field(
+    tag_key: TagKey = Field(
         "orgguard:exemption",
         min_length=1,
         max_length=128,
@@ -251,7 +316,7 @@ class Governance(_Strict):
     )
     account_execution_role: str = Field(
         "OrganizationAccountAccessRole",
-        pattern=r"^[\w+=,.@-]{1,64}$",
+        pattern=r"^[A-Za-z0-9+=,.@_-]{1,64}$",
         description="Account mode: role terraform assumes in each account",
     )
     controls: Controls = Field(default_factory=Controls)  # type: ignore[valid-type]
