@@ -36,6 +36,13 @@ class Control:
     default_remediation: RemediationMode
     caveats: tuple[str, ...] = ()
     settings_model: type[ControlSettings] = ControlSettings
+    # Regions where AWS does not offer the managed rule that rule() names: a pack naming it fails there, so
+    # synth refuses the control in those regions (orgguard/synth/limits.py). availability_source is the page
+    # of the rule that says so, quoted in the error.
+    unavailable_regions: tuple[str, ...] = ()
+    availability_source: str = ""
+    # Settings fields that shape the rule and its remediation parameters: AWS-limit errors name them.
+    source_fields: tuple[str, ...] = ()
 
     def rule_name(self, prefix: str) -> str:
         return f"{prefix}-{self.id}"

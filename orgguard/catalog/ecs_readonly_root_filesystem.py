@@ -29,4 +29,17 @@ CONTROL = EcsReadonlyRootFilesystem(
         "to their root filesystem fail until writes go to volumes. Keep it approval-only (manual) unless "
         "the workloads are known to cope.",
     ),
+    # The rule's page: "All supported AWS regions except Asia Pacific (Thailand), Asia Pacific (Malaysia),
+    # Mexico (Central), Asia Pacific (Taipei), Canada West (Calgary)"; a later copy of the same page lists
+    # "Asia Pacific (New Zealand), Asia Pacific (Thailand), Mexico (Central), Asia Pacific (Taipei)". Both
+    # versions' exceptions are kept (refusing where AWS may since offer it is safer than a failing pack).
+    unavailable_regions=(
+        "ap-east-2",
+        "ap-southeast-5",
+        "ap-southeast-6",
+        "ap-southeast-7",
+        "ca-west-1",
+        "mx-central-1",
+    ),
+    availability_source="https://docs.aws.amazon.com/config/latest/developerguide/ecs-containers-readonly-access.html",
 )

@@ -38,4 +38,7 @@ CONTROL = EcsServicePublicIp(
         "Tasks in public subnets without a public IP lose direct internet egress: route through a NAT "
         "gateway or VPC endpoints before enabling automatic remediation.",
     ),
+    # A Guard custom policy rule: no managed rule, so no per-rule region list; AWS Config's recording of
+    # AWS::ECS::Service per region was not checked (a known gap, see the caveats).
+    availability_source="https://docs.aws.amazon.com/config/latest/developerguide/evaluate-config_develop-rules_cfn-guard.html",
 )

@@ -35,4 +35,7 @@ CONTROL = EcsTasksetPublicIp(
         "No AWS managed rule exists for ECS.16: detection is a Guard custom policy rule; AWS Config's "
         "regional support for AWS::ECS::TaskSet was not checked in every region.",
     ),
+    # A Guard custom policy rule: no managed rule, so no per-rule region list; AWS Config's recording of
+    # AWS::ECS::TaskSet per region was not checked (a known gap, see the caveats).
+    availability_source="https://docs.aws.amazon.com/config/latest/developerguide/evaluate-config_develop-rules_cfn-guard.html",
 )

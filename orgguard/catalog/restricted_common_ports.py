@@ -122,4 +122,8 @@ CONTROL = RestrictedCommonPorts(
         "RESTRICTED_INCOMING_TRAFFIC checks TCP only: UDP exposure of the same ports is neither detected nor revoked.",
         "Security Hub EC2.14 covers 3389 only; choose the security-hub-ec2-19 profile for the 22-port list.",
     ),
+    # "AWS Region: All supported AWS regions" (checked 2026 on the rule's page; the China-partition copy of the
+    # page also excepts the AWS Secret-West Region, which is outside the aws partition).
+    availability_source="https://docs.aws.amazon.com/config/latest/developerguide/restricted-common-ports.html",
+    source_fields=("ports",),
 )

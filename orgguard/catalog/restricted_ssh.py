@@ -41,4 +41,6 @@ CONTROL = RestrictedSsh(
         "The runbook revokes only ingress rules open to 0.0.0.0/0 or ::/0 that reach 22/tcp; rules from "
         "other CIDRs, prefix lists and security groups are never touched.",
     ),
+    # "AWS Region: All supported AWS regions" (checked 2026 on the rule's page).
+    availability_source="https://docs.aws.amazon.com/config/latest/developerguide/restricted-ssh.html",
 )

@@ -145,7 +145,7 @@ def test_template_over_51200_bytes_is_refused(tmp_path, monkeypatch):
     with pytest.raises(ConfigError) as exc:
         synthesize(EXAMPLE, tmp_path / "o")
     assert any(
-        "StackSet template orgguard-documents is" in p and "TemplateBody limit" in p for p in exc.value.problems
+        "StackSet template orgguard-documents" in p and "TemplateBody limit" in p for p in exc.value.problems
     ), exc.value.problems
     assert not (tmp_path / "o").exists()
 
