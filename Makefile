@@ -33,5 +33,8 @@ lint: setup
 bench: setup
 	$(BIN)/python bench/synth_speed.py
 
-clean:
-	rm -rf cdktf.out .sandbox bench/out
+clean:  # never deletes terraform state: synth keeps it beside the stacks (docs/operators.md, "State")
+	rm -rf .sandbox bench/out
+	@if [ -n "$$(find cdktf.out \( -name '*.tfstate' -o -name '*.tfstate.backup' \) -print -quit 2>/dev/null)" ]; \
+	then echo "cdktf.out holds terraform state: not removed; move the state away (or use state: s3) first"; exit 1; fi
+	rm -rf cdktf.out

@@ -10,11 +10,33 @@ provider schema with ``terraform validate``.
 from __future__ import annotations
 
 import dataclasses
+import re
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any, ClassVar
 
 from cdktf import TerraformProvider, TerraformResource, TerraformResourceLifecycle, Token
 from constructs import Construct
+
+_DURATION = re.compile(r"^(?=[0-9])([0-9]+h)?([0-9]+m)?([0-9]+s)?$")
+
+
+@dataclass(frozen=True)
+class Timeouts:
+    """A resource's `timeouts` block: how long the provider's waiters wait (Go durations such as "60m").
+
+    Only resources whose schema has the block take it; which operations each supports is in the provider
+    schema (`terraform providers schema -json`), e.g. a StackSet has `update` only."""
+
+    create: str | None = None
+    update: str | None = None
+    delete: str | None = None
+
+    def __post_init__(self) -> None:
+        for name in ("create", "update", "delete"):
+            value = getattr(self, name)
+            if value is not None and not _DURATION.match(value):
+                raise ValueError(f"timeouts.{name}: {value!r} is not a duration like 60m or 1h30m")
 
 
 def _is_reference(text: str) -> bool:

@@ -7,7 +7,13 @@ from dataclasses import dataclass
 from cdktf import TerraformProvider, TerraformResource
 from constructs import Construct
 
-from modules.base import AwsResource
+from modules.base import AwsResource, Timeouts
+
+# Each StackSet operation rolls out to every account of the target OUs (in waves of max_concurrent_percentage);
+# the provider's default wait is 30 minutes for instances and for a StackSet update. A StackSet has only an
+# `update` timeout in the provider schema (5.100.0); its instances have create, update and delete.
+STACK_SET_TIMEOUTS = Timeouts(update="60m")
+STACK_SET_INSTANCE_TIMEOUTS = Timeouts(create="60m", update="60m", delete="60m")
 
 
 @dataclass(frozen=True)
@@ -45,6 +51,7 @@ class CloudformationStackSet(AwsResource):
         description: str | None = None,
         managed_execution: ManagedExecution | None = None,
         operation_preferences: StackSetOperationPreferences | None = None,
+        timeouts: Timeouts | None = STACK_SET_TIMEOUTS,
         provider: TerraformProvider | None = None,
         depends_on: list[TerraformResource] | None = None,
     ) -> None:
@@ -62,6 +69,7 @@ class CloudformationStackSet(AwsResource):
             description=description,
             managed_execution=managed_execution,
             operation_preferences=operation_preferences,
+            timeouts=timeouts,
         )
 
 
@@ -90,6 +98,7 @@ class CloudformationStackSetInstance(AwsResource):
         deployment_targets: DeploymentTargets,
         call_as: str | None = None,
         operation_preferences: StackSetInstanceOperationPreferences | None = None,
+        timeouts: Timeouts | None = STACK_SET_INSTANCE_TIMEOUTS,
         provider: TerraformProvider | None = None,
         depends_on: list[TerraformResource] | None = None,
     ) -> None:
@@ -103,4 +112,5 @@ class CloudformationStackSetInstance(AwsResource):
             deployment_targets=deployment_targets,
             call_as=call_as,
             operation_preferences=operation_preferences,
+            timeouts=timeouts,
         )

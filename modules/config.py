@@ -7,7 +7,12 @@ from dataclasses import dataclass
 from cdktf import TerraformProvider, TerraformResource
 from constructs import Construct
 
-from modules.base import AwsResource
+from modules.base import AwsResource, Timeouts
+
+# The provider waits 10 minutes (create, update) and 20 (delete) by default, while AWS deploys the pack into
+# every member account; organizations of a few dozen accounts already take longer (hashicorp/terraform-provider-
+# aws#20345, #20560). A timeout that fires marks the pack tainted and the next apply replaces it.
+PACK_TIMEOUTS = Timeouts(create="60m", update="60m", delete="60m")
 
 
 @dataclass(frozen=True)
@@ -142,6 +147,7 @@ class ConfigOrganizationConformancePack(AwsResource):
         template_body: str,
         excluded_accounts: list[str] | None = None,
         input_parameter: list[InputParameter] | None = None,
+        timeouts: Timeouts | None = PACK_TIMEOUTS,
         provider: TerraformProvider | None = None,
         depends_on: list[TerraformResource] | None = None,
     ) -> None:
@@ -154,4 +160,5 @@ class ConfigOrganizationConformancePack(AwsResource):
             template_body=template_body,
             excluded_accounts=excluded_accounts or None,
             input_parameter=input_parameter,
+            timeouts=timeouts,
         )

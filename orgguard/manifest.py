@@ -154,6 +154,21 @@ class FastPathEntry(_Model):
         return self.rule_name if len(self.routes) == 1 else f"{self.rule_name}-{index}"
 
 
+class StateBackend(_Model):
+    """Where terraform keeps one stack's state: the governance file's `state:` section, resolved per stack."""
+
+    type: Literal["local", "s3"] = "local"
+    path: str | None = Field("terraform.tfstate", description="local: the state file, relative to the stack directory")
+    bucket: str | None = None
+    key: str | None = Field(None, description="s3: <key_prefix>/<stack name>.tfstate, unique per stack")
+    region: str | None = None
+    use_lockfile: bool | None = None
+    encrypt: bool | None = None
+    dynamodb_table: str | None = None
+    kms_key_id: str | None = None
+    role_arn: str | None = Field(None, description="s3: role the backend assumes (its assume_role block)")
+
+
 class StackEntry(_Model):
     name: str = Field(description="Directory under <out>/stacks/")
     kind: Literal["org-global", "org-management", "org-region", "account"] = Field(
@@ -162,6 +177,11 @@ class StackEntry(_Model):
     )
     region: str
     account_id: str | None = Field(None, description="Account the provider is pinned to, if not the deployer")
+    depends_on: list[str] = Field(
+        default_factory=list,
+        description="Stacks to apply before this one (global, then the management account's, then the regions)",
+    )
+    backend: StateBackend = Field(default_factory=StateBackend)
 
 
 class Exclusion(_Model):

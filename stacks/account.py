@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from cdktf import LocalBackend, TerraformStack
+from cdktf import TerraformStack
 from constructs import Construct
 
 from modules.provider import AssumeRole, AwsProvider
 from modules.ssm import SsmDocument
 from orgguard.synth.plan import Plan
+from stacks.backend import place_backend
 from stacks.common import place_role, place_rule
 from stacks.fast_path import place_fast_path
 from stacks.organization import default_tags
@@ -16,7 +17,7 @@ from stacks.organization import default_tags
 class AccountStack(TerraformStack):
     def __init__(self, scope: Construct, id_: str, *, plan: Plan, account_id: str) -> None:
         super().__init__(scope, id_)
-        LocalBackend(self, path="terraform.tfstate")  # replace with your remote backend (docs/operators.md)
+        place_backend(self, plan)  # the plan's state backend for this stack (docs/operators.md, "State")
         m = plan.manifest
         gov = plan.governance
         org = m.organization

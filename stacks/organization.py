@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from cdktf import LocalBackend, TerraformStack
+from cdktf import TerraformStack
 from constructs import Construct
 
 from modules.cloudformation import (
@@ -20,6 +20,7 @@ from modules.config import ConfigOrganizationConformancePack
 from modules.organizations import ControltowerControl, OrganizationsPolicy, OrganizationsPolicyAttachment
 from modules.provider import AwsProvider, DefaultTags
 from orgguard.synth.plan import Plan
+from stacks.backend import place_backend
 
 
 def default_tags(plan: Plan) -> DefaultTags:
@@ -32,7 +33,7 @@ class OrgGlobalStack(TerraformStack):
 
     def __init__(self, scope: Construct, id_: str, *, plan: Plan) -> None:
         super().__init__(scope, id_)
-        LocalBackend(self, path="terraform.tfstate")  # replace with your remote backend (docs/operators.md)
+        place_backend(self, plan)  # the plan's state backend for this stack (docs/operators.md, "State")
         m = plan.manifest
         org = m.organization
         provider = AwsProvider(
@@ -111,7 +112,7 @@ class OrgManagementStack(TerraformStack):
 
     def __init__(self, scope: Construct, id_: str, *, plan: Plan) -> None:
         super().__init__(scope, id_)
-        LocalBackend(self, path="terraform.tfstate")  # replace with your remote backend (docs/operators.md)
+        place_backend(self, plan)  # the plan's state backend for this stack (docs/operators.md, "State")
         org = plan.manifest.organization
         provider = AwsProvider(
             self,
@@ -128,7 +129,7 @@ class OrgRegionStack(TerraformStack):
 
     def __init__(self, scope: Construct, id_: str, *, plan: Plan, region: str) -> None:
         super().__init__(scope, id_)
-        LocalBackend(self, path="terraform.tfstate")  # replace with your remote backend (docs/operators.md)
+        place_backend(self, plan)  # the plan's state backend for this stack (docs/operators.md, "State")
         m = plan.manifest
         provider = AwsProvider(
             self,

@@ -13,6 +13,7 @@ from typing import Annotated, Any, Literal
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, create_model, field_validator, model_validator
 
 from orgguard.catalog import CATALOG, ControlSettings
+from orgguard.config.state import State
 from orgguard.partition import partition_of, unsupported_reason
 
 
@@ -325,6 +326,7 @@ class Governance(_Strict):
     fast_path: FastPath = Field(default_factory=FastPath)
     control_tower: ControlTower = Field(default_factory=ControlTower)
     scp: Scp = Field(default_factory=Scp)
+    state: State = Field(default_factory=State, description="Where terraform keeps each stack's state")
 
     @field_validator("name_prefix")
     @classmethod

@@ -42,7 +42,17 @@ def build_app(plan: Plan, outdir: Path) -> App:
             OrgRegionStack(app, stack.name, plan=plan, region=stack.region)
         else:
             AccountStack(app, stack.name, plan=plan, account_id=stack.account_id or "")
+    _declare_order(app, m)
     return app
+
+
+def _declare_order(app: App, manifest: Manifest) -> None:
+    """cdktf's stack dependencies from the manifest's depends_on, so `cdktf deploy` applies in that order too."""
+    stacks = {s.node.id: s for s in app.node.children if isinstance(s, TerraformStack)}
+    for entry in manifest.stacks:
+        for before in entry.depends_on:
+            if entry.name in stacks and before in stacks:
+                stacks[entry.name].add_dependency(stacks[before])
 
 
 def _write_artifacts(plan: Plan, outdir: Path) -> None:

@@ -39,6 +39,7 @@ from orgguard.manifest import (
 from orgguard.runbooks import RUNBOOKS, Runbook, fast_path
 from orgguard.synth import limits, templates
 from orgguard.synth.scp import protection_policy
+from orgguard.synth.stacks import resolve_stacks
 
 EXEMPTION_TAG_FORMAT = "owner=<who>;reason=<why>;expires=YYYY-MM-DD"
 FAST_PATH_ROLE_SUFFIX = "fast-path"
@@ -380,7 +381,7 @@ def build_plan(gov: Governance, config_file: Path, config_text: str) -> Plan:
         control_tower=ct_controls,
         scp=scp,
         fast_path=fast_path_entry,
-        stacks=stacks,
+        stacks=resolve_stacks(stacks, gov.state),  # apply order and state backend per stack
         recorder_resource_types=sorted({t for c in enabled for t in c.resource_types}),
     )
     limits.check(plan)
