@@ -16,6 +16,7 @@ import boto3
 import botocore.session
 import yaml
 
+from orgguard.config.load import ConfigError, read_yaml
 from orgguard.sandbox.org import (
     MANAGEMENT_ACCESS_KEY,
     MANAGEMENT_SECRET_KEY,
@@ -184,10 +185,12 @@ class Sandbox:
     # -- the loop --------------------------------------------------------------------------------
     def governance_yaml(self, base: Path) -> str:
         """The base governance file with its `organization:` section describing this sandbox's org."""
-        try:
-            data = yaml.safe_load(Path(base).read_text())
-        except (OSError, yaml.YAMLError) as exc:
+        try:  # the governance file's own reader: duplicate keys, unquoted `off` and aliases as synth reads them
+            data = read_yaml(Path(base).read_text(), str(base))
+        except OSError as exc:
             raise SandboxError(f"cannot read governance file {base}: {exc}") from exc
+        except ConfigError as exc:
+            raise SandboxError(f"cannot read governance file {base}: {'; '.join(exc.problems)}") from exc
         if not isinstance(data, dict):
             raise SandboxError(f"governance file {base} is not a YAML mapping")
         org = self.org
