@@ -8,6 +8,7 @@ from typing import Any
 
 import boto3
 import pytest
+from botocore.exceptions import ClientError
 
 from orgguard.runbooks import RUNBOOKS
 from orgguard.runbooks.shapes import RESTRICTED_PORTS, SHAPES, RuleShape, create_prefix_lists
@@ -263,3 +264,55 @@ def test_bad_input_fails_with_a_message_naming_the_parameter(
 ) -> None:
     with pytest.raises(ValueError, match=message):
         handler_ns(KEY, source)["handler"](events, None)
+
+
+class _Faulty:
+    """The moto client, except that GetManagedPrefixListEntries answers as IAM would without the grant, or
+    hands its entries out one per page (moto ignores MaxResults), to exercise the handler's pagination."""
+
+    def __init__(self, client: Any, mode: str) -> None:
+        self._client, self._mode, self.pages = client, mode, 0
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._client, name)
+
+    def get_managed_prefix_list_entries(self, **kwargs: Any) -> dict[str, Any]:
+        if self._mode == "denied":
+            error = {"Error": {"Code": "UnauthorizedOperation", "Message": "not authorized"}}
+            raise ClientError(error, "GetManagedPrefixListEntries")
+        entries = self._client.get_managed_prefix_list_entries(PrefixListId=kwargs["PrefixListId"])["Entries"]
+        start = int(kwargs.get("NextToken") or 0)
+        self.pages += 1
+        more = start + 1 < len(entries)
+        return {"Entries": entries[start : start + 1], **({"NextToken": str(start + 1)} if more else {})}
+
+
+def test_a_prefix_list_that_cannot_be_read_counts_as_the_internet(vpc: dict[str, str], source: str) -> None:
+    """Fail closed: a rule from a private list (kept when readable) is revoked when its entries are unreadable."""
+    refs = _refs(vpc)
+    group = _group(vpc, "unreadable")
+    private = next(s for s in SHAPES if s.source == "pl-private")
+    (rule_id,) = _add(group, [private], refs)
+    ns = handler_ns(KEY, source)
+
+    result = ns["remediate"](_Faulty(_ec2(), "denied"), group, list(RESTRICTED_PORTS), "k", False, dt.date.today())
+
+    assert result["status"] == "REMEDIATED" and rule_id not in {r["SecurityGroupRuleId"] for r in _rules(group)}
+    assert "could not be read (UnauthorizedOperation)" in result["revoked"][0]["reason"]
+    assert result["prefix_lists"] == {
+        refs["prefix_lists"]["pl-private"]: {"read": False, "error": "UnauthorizedOperation"}
+    }
+
+
+def test_every_page_of_a_prefix_list_is_read_before_deciding(vpc: dict[str, str], source: str) -> None:
+    """The /0 entry of the mixed list is on its second page: stopping after one page would keep the rule."""
+    refs = _refs(vpc)
+    group = _group(vpc, "paged")
+    mixed = next(s for s in SHAPES if s.source == "pl-any4-mixed")
+    (rule_id,) = _add(group, [mixed], refs)
+    client = _Faulty(_ec2(), "paged")
+
+    result = handler_ns(KEY, source)["remediate"](client, group, list(RESTRICTED_PORTS), "k", False, dt.date.today())
+
+    assert result["status"] == "REMEDIATED" and rule_id not in {r["SecurityGroupRuleId"] for r in _rules(group)}
+    assert client.pages == 2 and result["api_calls"]["GetManagedPrefixListEntries"] == 2
