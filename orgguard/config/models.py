@@ -354,6 +354,13 @@ class Governance(_Strict):
                 "@.organization.target_ous: organization mode needs at least one OU (or the root r-...) "
                 "to receive the remediation documents and roles"
             )
+        if self.mode == "account":  # an exemption for an account without a stack would never apply
+            problems += [
+                f"@.exemptions.known[{i}].account_id: {e.account_id} is not one of accounts, so this exemption "
+                "would never apply; fix the account id or add the account"
+                for i, e in enumerate(self.exemptions.known)
+                if e.account_id not in self.accounts
+            ]
         automatic_sg = [
             c.id
             for c in CATALOG.values()

@@ -9,8 +9,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 
-from tests.synth.conftest import run_cli, variant
+from tests.synth.conftest import ACCOUNT_EXAMPLE, run_cli, variant
 
 SG = "sg-0123456789abcdef0"
 
@@ -78,3 +79,16 @@ def test_the_approved_list_is_in_the_document_and_changing_it_changes_the_hash(t
     assert runs["none"][1] == []
     assert runs["one"][0] != runs["none"][0]
     assert runs["one"][2]["exemptions"][0]["ticket"] == "CHG-1"
+
+
+def test_in_account_mode_an_exemption_for_an_account_without_a_stack_is_refused(tmp_path: Path) -> None:
+    data = yaml.safe_load(ACCOUNT_EXAMPLE.read_text())
+    data["exemptions"]["known"] = [_entry(account_id="555555555555")]
+    config = tmp_path / "vending.yaml"
+    config.write_text(yaml.safe_dump(data, sort_keys=False))
+
+    result = run_cli("synth", "--config", str(config), "--out", str(tmp_path / "out"))
+
+    assert result.returncode == 2
+    (line,) = [ln for ln in result.stderr.splitlines() if "exemptions.known" in ln]
+    assert "exemptions.known[0].account_id: 555555555555 is not one of accounts" in line
