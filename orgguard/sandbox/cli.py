@@ -32,6 +32,8 @@ def describe(sb: Sandbox) -> str:
         f"delegated admin:   {org.delegated_admin_account_id}",
         f"regions:           {', '.join(org.regions)} (home {org.home_region})",
         "OUs:               " + ", ".join(f"{name}={ou}" for name, ou in sorted(org.ous.items())),
+        "target OUs:        " + ", ".join(org.target_ous) + " (governance_yaml() targets these; Security is not)",
+        f"log archive:       {org.log_archive_account_id}",
         "members:",
     ]
     ou_names = {ou: name for name, ou in org.ous.items()}

@@ -3,8 +3,15 @@
 PutOrganizationConformancePack parses the pack template and deploys its ``AWS::Config::ConfigRule``
 resources (as ``<rule>-conformance-pack-<8 chars>``) and ``AWS::Config::RemediationConfiguration``
 resources (bound to the renamed rule, the management account id in the role ARN replaced by the
-member's) into every member account not excluded, in the region of the call. The describe, status
-and detailed-status calls answer per pack and per member account, shaped like botocore's model.
+member's) into every account of the organization not excluded (packs have no OU scoping), in the
+region of the call. The describe, status and detailed-status calls answer per pack and per account,
+shaped like botocore's model.
+
+A pack fails in an account where its prerequisites are missing, as in AWS: no configuration
+recorder, or a remediation whose SSM document (in that account and region) or automation role (in
+that account) does not exist. That account's detailed status is CREATE_FAILED (UPDATE_FAILED on an
+update) with an error code and message, nothing of the pack stays there (its stack rolls back), and
+the organization status is CREATE_FAILED / UPDATE_FAILED, which fails the provider's waiter.
 """
 
 from __future__ import annotations
@@ -149,8 +156,9 @@ def _org_backend() -> Any:
 
 
 def _members() -> list[str]:
-    mgmt = _management_account()
-    return [a.id for a in _org_backend().accounts if a.id != mgmt and a.status == "ACTIVE"]
+    """Every active account of the organization, the management account included: a pack has no OU
+    scoping and reaches every account it does not exclude (docs/sandbox.md)."""
+    return [a.id for a in _org_backend().accounts if a.status == "ACTIVE"]
 
 
 def _check_caller(account_id: str) -> None:
@@ -188,6 +196,21 @@ def _remediation_request(props: dict[str, Any], rule_names: dict[str, str], mgmt
     return config
 
 
+def _missing_prerequisite(
+    resources: dict[str, dict[str, Any]], mgmt: str, member: str, region: str
+) -> tuple[str, str] | None:
+    """(error code, message) for the first remediation whose document or role is absent in that
+    account, as its conformance-pack stack would fail there; None when every one can be created."""
+    for logical_id, resource in resources.items():
+        if resource["Type"] != "AWS::Config::RemediationConfiguration":
+            continue
+        request = _remediation_request(resource["Properties"], {}, mgmt, member)
+        problem = remediation.missing_document(member, region, request) or remediation.missing_role(member, request)
+        if problem:
+            return remediation.MISSING_TARGET_CODE, f"{logical_id}: {problem}"
+    return None
+
+
 def _deploy_member(pack: OrgPack, resources: dict[str, dict[str, Any]], member: str) -> MemberPack:
     region, mgmt = pack.region, _management_account()
     old = pack.members.get(member)
@@ -195,14 +218,22 @@ def _deploy_member(pack: OrgPack, resources: dict[str, dict[str, Any]], member: 
     current = MemberPack(
         conformance_pack_name=old.conformance_pack_name if old else f"OrgConformsPack-{pack.name}-{_suffix()}",
         status="UPDATE_SUCCESSFUL" if updating else "CREATE_SUCCESSFUL",
-        rule_names=dict(old.rule_names) if old else {},
+        rule_names=dict(old.rule_names) if updating and old else {},
     )
+    if old is not None and not updating:  # a failed deployment left nothing behind; start again clean
+        _undeploy_member(pack, member)
+    failed = "UPDATE_FAILED" if updating else "CREATE_FAILED"
     backend = config_backends[member][region]
     if not backend.recorders:
-        current.status = "UPDATE_FAILED" if updating else "CREATE_FAILED"
+        current.status = failed
         current.error_code = "NoAvailableConfigurationRecorderException"
         current.error_message = f"No configuration recorder is available in account {member}, region {region}."
-        return current
+        return _failed(current, old, updating)
+    missing = _missing_prerequisite(resources, mgmt, member, region)
+    if missing:
+        current.status = failed
+        current.error_code, current.error_message = missing
+        return _failed(current, old, updating)
     rules = {r["Properties"]["ConfigRuleName"]: r["Properties"] for r in resources.values()
              if r["Type"] == "AWS::Config::ConfigRule"}  # fmt: skip
     try:
@@ -223,16 +254,30 @@ def _deploy_member(pack: OrgPack, resources: dict[str, dict[str, Any]], member: 
         for real in set(current.rule_names.values()) - wanted:
             remediation.delete(member, region, real)
     except JsonRESTError as exc:
-        current.status = "UPDATE_FAILED" if updating else "CREATE_FAILED"
+        current.status = failed
         current.error_code, current.error_message = exc.error_type, exc.message
+        if not updating:  # the member's stack rolls back: nothing of a failed create stays
+            _remove_rules(member, region, current.rule_names)
+            current.rule_names = {}
     return current
 
 
-def _undeploy_member(pack: OrgPack, member: str) -> None:
-    backend = config_backends[member][pack.region]
-    for real in pack.members[member].rule_names.values():
-        remediation.delete(member, pack.region, real)
+def _failed(current: MemberPack, old: MemberPack | None, updating: bool) -> MemberPack:
+    """A failed update keeps what the last good deployment made (its stack rolls back to it)."""
+    if updating and old is not None:
+        current.rule_names = dict(old.rule_names)
+    return current
+
+
+def _remove_rules(member: str, region: str, rule_names: dict[str, str]) -> None:
+    backend = config_backends[member][region]
+    for real in rule_names.values():
+        remediation.delete(member, region, real)
         backend.config_rules.pop(real, None)
+
+
+def _undeploy_member(pack: OrgPack, member: str) -> None:
+    _remove_rules(member, pack.region, pack.members[member].rule_names)
 
 
 def _template_from_s3(uri: str, account_id: str) -> str:
@@ -308,11 +353,16 @@ class _Api:
             for member in _members():
                 if member not in excluded:
                     pack.members[member] = _deploy_member(pack, resources, member)
-            failed = [m for m in pack.members.values() if m.status.endswith("FAILED")]
+            failed = sorted(a for a, m in pack.members.items() if m.status.endswith("FAILED"))
             verb = "UPDATE" if updating else "CREATE"
+            # "CREATE_FAILED when an organization conformance pack creation failed in one or more member
+            # accounts" (OrganizationConformancePackStatus, botocore config model); likewise UPDATE_FAILED.
             pack.status = f"{verb}_FAILED" if failed else f"{verb}_SUCCESSFUL"
             pack.error_code = "OrganizationConformancePackFailed" if failed else None
-            pack.error_message = f"Deployment failed in {len(failed)} member account(s)." if failed else None
+            pack.error_message = (
+                f"Deployment failed in {len(failed)} account(s): {', '.join(failed)}; "
+                "see GetOrganizationConformancePackDetailedStatus." if failed else None
+            )
             pack.last_update = time.time()
             packs[name] = pack
         return json.dumps({"OrganizationConformancePackArn": pack.arn})

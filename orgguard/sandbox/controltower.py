@@ -4,6 +4,13 @@ EnableControl / DisableControl / GetControlOperation / ListEnabledControls / Get
 rest-json shaped like botocore's ``controltower`` model, answered by the sandbox middleware. Controls
 are enabled on OUs of the fake organization from the management account; operations finish at once.
 A control endpoint (``/_orgguard/controltower/drift``) lets tests mark an enabled control DRIFTED.
+
+As in a real landing zone, one control is already enabled when the sandbox starts (PREENABLED: the
+landing-zone team turned AWS-GR_RESTRICTED_SSH on for the workloads OU long ago, with its legacy
+identifier), and enabling a control that is already enabled on that OU, under either identifier
+form, fails with ConflictException, so a plan that blindly enables it fails here as it would there.
+Both identifier forms AWS accepts are taken: the Control Catalog ARN
+``arn:aws:controlcatalog:::control/<id>`` and the legacy ``arn:aws:controltower:<region>::control/<name>``.
 """
 
 from __future__ import annotations
@@ -22,7 +29,17 @@ from moto.organizations.models import organizations_backends
 if TYPE_CHECKING:
     from orgguard.sandbox.server import ServerContext
 
-CONTROL_ARN = re.compile(r"^arn:aws[0-9a-zA-Z_\-:\/]+$")
+CONTROL_ARN = re.compile(r"^arn:aws[0-9a-zA-Z_\-:\/]+$")  # botocore: ControlIdentifier pattern
+CATALOG_ARN = re.compile(r"^arn:aws[\w-]*:controlcatalog:::control/([0-9a-z]+)$")
+LEGACY_ARN = re.compile(r"^arn:aws[\w-]*:controltower:([a-z0-9-]+)::control/([A-Za-z0-9_-]+)$")
+# Legacy control name -> Control Catalog id, so both forms name one control. Taken from public
+# Terraform modules that enable controls by either form (not from an AWS page; confirm with
+# controlcatalog ListControls before relying on them outside the sandbox). docs/sandbox.md.
+CATALOG_IDS = {
+    "AWS-GR_RESTRICTED_SSH": "6rilu41n0gb9w6mxrkyewoer4",
+    "AWS-GR_RESTRICTED_COMMON_PORTS": "df2ta5ytg2zatj1q7y5e09u32",
+}
+PREENABLED = ("AWS-GR_RESTRICTED_SSH", "workloads")  # (legacy control name, OU name) at start-up
 OU_ARN = re.compile(r"^arn:aws[\w-]*:organizations::(\d{12}):ou/(o-[a-z0-9]+)/(ou-[a-z0-9-]+)$")
 _LOCK = threading.RLock()
 ENABLED: dict[str, dict[str, Any]] = {}  # enabled control ARN -> details
@@ -45,6 +62,28 @@ def _json(status: str, payload: dict[str, Any], code: str | None = None) -> tupl
     return status, headers, data
 
 
+def canonical_control(control: str) -> str:
+    """One key per control whichever identifier form names it; ValidationException for anything else."""
+    match = CATALOG_ARN.match(control)
+    if match:
+        return match.group(1)
+    match = LEGACY_ARN.match(control)
+    if match:
+        return CATALOG_IDS.get(match.group(2), match.group(2))
+    raise _Error(
+        "ValidationException",
+        f"controlIdentifier {control!r} is neither a Control Catalog ARN (arn:aws:controlcatalog:::control/<id>) "
+        "nor a Control Tower control ARN (arn:aws:controltower:<region>::control/<name>).",
+    )
+
+
+def _same_control(a: str, b: str) -> bool:
+    try:
+        return canonical_control(a) == canonical_control(b)
+    except _Error:
+        return a == b
+
+
 def _ou_exists(ou_id: str) -> bool:
     ctx = _CTX["ctx"]
     if ctx.org is None:
@@ -55,7 +94,9 @@ def _ou_exists(ou_id: str) -> bool:
 
 def _operation(kind: str, control: str, target: str, enabled_arn: str) -> str:
     op_id = str(uuid.uuid4())
-    now = time.time()
+    # SyntheticTimestamp_date_time is timestampFormat iso8601 (botocore controltower model): a string, which
+    # the Go SDK in terraform's provider insists on (a JSON number fails its deserializer).
+    now = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
     OPERATIONS[op_id] = {
         "operationType": kind,
         "startTime": now,
@@ -74,7 +115,8 @@ def _find(control: str | None, target: str | None, arn: str | None) -> dict[str,
     for details in ENABLED.values():
         if arn and details["arn"] == arn:
             return details
-        if not arn and details["controlIdentifier"] == control and details["targetIdentifier"] == target:
+        if (not arn and control and details["targetIdentifier"] == target
+                and _same_control(details["controlIdentifier"], control)):  # fmt: skip
             return details
     raise _Error("ResourceNotFoundException", "The enabled control does not exist.", "404 Not Found")
 
@@ -86,15 +128,25 @@ def _summary(details: dict[str, Any]) -> dict[str, Any]:
 
 def enable_control(req: dict[str, Any], account: str, region: str) -> dict[str, Any]:
     control, target = req.get("controlIdentifier", ""), req.get("targetIdentifier", "")
-    if not CONTROL_ARN.match(control):
+    if not CONTROL_ARN.match(control) or not 20 <= len(control) <= 2048:
         raise _Error("ValidationException", f"controlIdentifier {control!r} is not a control ARN.")
+    key = canonical_control(control)
     match = OU_ARN.match(target)
     if not match or not _ou_exists(match.group(3)):
         raise _Error(
             "ResourceNotFoundException", f"Target {target} is not an OU of this organization.", "404 Not Found"
         )
-    if any(d["controlIdentifier"] == control and d["targetIdentifier"] == target for d in ENABLED.values()):
-        raise _Error("ValidationException", "The control is already enabled on this target.")
+    on_target = [d for d in ENABLED.values() if d["targetIdentifier"] == target]
+    existing = next((d for d in on_target if _same_control(d["controlIdentifier"], control)), None)
+    if existing is not None:
+        # botocore's controltower model lists ConflictException (HTTP 409) for EnableControl; AWS does not
+        # document which error a duplicate gets. Either way the provider does not retry it: the apply fails.
+        raise _Error(
+            "ConflictException",
+            f"The control {key} is already enabled on the target {target} (as {existing['controlIdentifier']}, "
+            f"enabled control {existing['arn']}).",
+            "409 Conflict",
+        )
     suffix = "".join(secrets.choice(string.ascii_uppercase + string.digits) for _ in range(16))
     arn = f"arn:aws:controltower:{region}:{account}:enabledcontrol/{suffix}"
     op_id = _operation("ENABLE_CONTROL", control, target, arn)
@@ -130,7 +182,8 @@ def list_enabled_controls(req: dict[str, Any], account: str, region: str) -> dic
     rows = [
         _summary(d)
         for d in ENABLED.values()
-        if (target is None or d["targetIdentifier"] == target) and (not wanted or d["controlIdentifier"] in wanted)
+        if (target is None or d["targetIdentifier"] == target)
+        and (not wanted or any(_same_control(d["controlIdentifier"], w) for w in wanted))
     ]
     limit = int(req.get("maxResults") or 100)
     start = int(req.get("nextToken") or 0)
@@ -177,7 +230,22 @@ def _set_drift(environ: dict[str, Any], body: bytes) -> dict[str, Any]:
     return {"arn": req["arn"], "driftStatus": details["driftStatusSummary"]["driftStatus"]}
 
 
+def _enable_preexisting(ctx: ServerContext) -> None:
+    """What the landing zone already has before any plan runs (PREENABLED)."""
+    org = ctx.org
+    if org is None:
+        return
+    name, ou_name = PREENABLED
+    request = {
+        "controlIdentifier": f"arn:aws:controltower:{org.home_region}::control/{name}",
+        "targetIdentifier": org.ou_arn(org.ous[ou_name]),
+    }
+    with _LOCK:
+        enable_control(request, org.management_account_id, org.home_region)
+
+
 def install(ctx: ServerContext) -> None:
     _CTX["ctx"] = ctx
     ctx.middleware.services["controltower"] = handle
     ctx.middleware.register_control("controltower/drift", _set_drift)
+    ctx.extra.setdefault("after_bootstrap", []).append(_enable_preexisting)

@@ -1,9 +1,11 @@
 """The fake organization: what it looks like, and how it is built inside a fresh moto server.
 
-Built through the real APIs (Organizations, STS, Config) so the result is exactly what a client
-would see: a management account, a delegated administrator, member accounts in several OUs, each
-member reached through OrganizationAccountAccessRole with a Config recorder on in every region, as
-Control Tower leaves it.
+Shaped like a Control Tower landing zone, because that is where a plan meets AWS: a Security OU
+holding the audit account (the delegated administrator) and the log-archive account, which a plan
+does not target, and workload OUs that it does. Built through the real APIs (Organizations, STS,
+Config) so the result is exactly what a client would see; each member is reached through
+OrganizationAccountAccessRole and has Control Tower's Config recorder on in every region. The
+management account has no recorder: Control Tower does not enroll it.
 """
 
 from __future__ import annotations
@@ -28,12 +30,18 @@ DELEGATED_SERVICES = (
 )
 TRUSTED_SERVICES = (*DELEGATED_SERVICES, "config.amazonaws.com", "controltower.amazonaws.com")
 
-# (account name, OU name); the first one is the delegated administrator (audit account).
+SECURITY_OU = "security"  # Control Tower's foundational OU: audit + log archive, not a plan target
+AUDIT_ACCOUNT = "audit"  # delegated administrator for Config and StackSets, as landing zones set it up
+LOG_ARCHIVE_ACCOUNT = "log-archive"
+TARGET_OU_NAMES = ("workloads", "sandboxes")  # what Sandbox.governance_yaml() targets
+# (account name, OU name)
 LAYOUT: tuple[tuple[str, str], ...] = (
-    ("audit", "security"),
+    (AUDIT_ACCOUNT, SECURITY_OU),
+    (LOG_ARCHIVE_ACCOUNT, SECURITY_OU),
     ("workload-a", "workloads"),
     ("workload-b", "workloads"),
     ("sandbox-a", "sandboxes"),
+    ("sandbox-b", "sandboxes"),
 )
 
 
@@ -50,6 +58,8 @@ class FakeOrg:
     home_region: str
     regions: tuple[str, ...]
     account_names: dict[str, str] = field(default_factory=dict)  # member account id -> name
+    target_ous: tuple[str, ...] = ()  # OU ids a plan targets (the workload OUs, not Security)
+    log_archive_account_id: str = ""
 
     def to_json(self) -> str:
         return json.dumps(asdict(self), sort_keys=True)
@@ -58,7 +68,16 @@ class FakeOrg:
     def from_json(cls, text: str) -> FakeOrg:
         data: dict[str, Any] = json.loads(text)
         data["regions"] = tuple(data["regions"])
+        data["target_ous"] = tuple(data.get("target_ous") or ())
         return cls(**data)
+
+    def target_accounts(self) -> list[str]:
+        """Members under the target OUs: where StackSets put the runbooks (sorted)."""
+        return sorted(a for a, ou in self.accounts.items() if ou in self.target_ous)
+
+    def outside_target_accounts(self) -> list[str]:
+        """Members outside the target OUs (audit, log archive): a pack must exclude them (sorted)."""
+        return sorted(a for a, ou in self.accounts.items() if ou not in self.target_ous)
 
     def ou_arn(self, ou_id: str) -> str:
         return f"arn:aws:organizations::{self.management_account_id}:ou/{self.organization_id}/{ou_id}"
@@ -121,7 +140,8 @@ def bootstrap(endpoint_url: str) -> FakeOrg:
         orgs.move_account(AccountId=account_id, SourceParentId=root_id, DestinationParentId=ous[ou_name])
         accounts[account_id] = ous[ou_name]
         names[account_id] = name
-    delegated_admin = next(iter(accounts))
+    by_name = {name: account_id for account_id, name in names.items()}
+    delegated_admin = by_name[AUDIT_ACCOUNT]
     for service in DELEGATED_SERVICES:
         orgs.register_delegated_administrator(AccountId=delegated_admin, ServicePrincipal=service)
     sts = mgmt.client("sts", endpoint_url=endpoint_url)
@@ -140,4 +160,6 @@ def bootstrap(endpoint_url: str) -> FakeOrg:
         home_region=HOME_REGION,
         regions=REGIONS,
         account_names=names,
+        target_ous=tuple(ous[name] for name in TARGET_OU_NAMES),
+        log_archive_account_id=by_name[LOG_ARCHIVE_ACCOUNT],
     )

@@ -3,11 +3,16 @@
 Put/Describe/DeleteRemediationConfiguration(s) shaped like botocore's ``config`` model, one store per
 account and region. Conformance-pack deployments (config_org.py) write here too, marked with
 ``CreatedByService`` as AWS does, and then refuse Put from the account like AWS.
+
+The target must exist where the configuration lives: "The target (SSM document) must exist and have
+permissions to use the target" (PutRemediationConfigurations API reference), so a configuration
+naming a document absent from that account and region is refused, as a pack deploying one fails.
 """
 
 from __future__ import annotations
 
 import json
+import re
 import threading
 import uuid
 from typing import TYPE_CHECKING, Any
@@ -15,11 +20,22 @@ from typing import TYPE_CHECKING, Any
 from moto.config.models import config_backends
 from moto.config.responses import ConfigResponse
 from moto.core.exceptions import JsonRESTError
+from moto.iam.models import iam_backends
+from moto.ssm.models import ssm_backends
 
 if TYPE_CHECKING:
     from orgguard.sandbox.server import ServerContext
 
 CONFORMS_SERVICE = "config-conforms.amazonaws.com"
+# SSM reserves these document-name prefixes for AWS-owned documents (CreateDocument API reference,
+# `Name`); the sandbox holds none of them, so it takes such a target on trust (docs/sandbox.md).
+AWS_OWNED_DOCUMENT = re.compile(r"^(aws|amazon|amzn)", re.IGNORECASE)
+DOCUMENT_ARN = re.compile(r"^arn:aws[\w-]*:ssm:([a-z0-9-]+):(\d{12}):document/(.+)$")
+ROLE_ARN = re.compile(r"^arn:aws[\w-]*:iam::(\d{12}):role/(?:.*/)?([^/]+)$")
+# AWS documents that the target must exist but not the code it answers with; botocore's model lists
+# InsufficientPermissionsException and InvalidParameterValueException for the operation. The sandbox
+# uses the latter ("One or more of the specified parameters are not valid"); see docs/sandbox.md.
+MISSING_TARGET_CODE = "InvalidParameterValueException"
 _LOCK = threading.RLock()
 # (account, region) -> config rule name -> RemediationConfiguration (API shape)
 STORE: dict[tuple[str, str], dict[str, dict[str, Any]]] = {}
@@ -44,6 +60,37 @@ def _rule_exists(account_id: str, region: str, rule_name: str) -> bool:
 def _rule_is_service_linked(account_id: str, region: str, rule_name: str) -> bool:
     rule = config_backends[account_id][region].config_rules.get(rule_name)
     return bool(rule is not None and getattr(rule, "created_by", None))
+
+
+def missing_document(account_id: str, region: str, config: dict[str, Any]) -> str | None:
+    """Why the configuration's SSM document cannot be used in that account and region, else None."""
+    target = str(config.get("TargetId") or "")
+    version = str(config.get("TargetVersion") or "")
+    owner, where, name = account_id, region, target
+    match = DOCUMENT_ARN.match(target)
+    if match:  # a document shared from another account: look it up where it lives
+        where, owner, name = match.groups()
+    elif AWS_OWNED_DOCUMENT.match(target):
+        return None
+    documents = ssm_backends[owner][where]._documents.get(name)
+    if documents is None:
+        return f"The SSM document {target} does not exist in account {account_id}, region {region}."
+    if version and version not in ("$DEFAULT", "$LATEST") and documents.find_by_version(version) is None:
+        return f"The SSM document {target} has no version {version} in account {account_id}, region {region}."
+    return None
+
+
+def missing_role(account_id: str, config: dict[str, Any]) -> str | None:
+    """Why the AutomationAssumeRole the configuration passes does not exist, else None."""
+    values = ((config.get("Parameters") or {}).get("AutomationAssumeRole") or {}).get("StaticValue", {}).get("Values")
+    for arn in values or []:
+        match = ROLE_ARN.match(str(arn))
+        if match is None:
+            return f"AutomationAssumeRole {arn} is not an IAM role ARN."
+        owner, name = match.groups()
+        if not any(role.name == name for role in iam_backends[owner]["global"].roles.values()):
+            return f"The IAM role {arn} (AutomationAssumeRole) does not exist in account {owner}."
+    return None
 
 
 def validate(config: dict[str, Any]) -> None:
@@ -117,6 +164,10 @@ class _Api:
                     "InsufficientPermissionsException",
                     f"The rule {name} is a service-linked rule; its remediation is managed by the service.",
                 )
+            validate(config)
+            problem = missing_document(account, region, config)
+            if problem:
+                raise ConfigError(MISSING_TARGET_CODE, problem)
             put(account, region, config)
         return json.dumps({"FailedBatches": failed})
 

@@ -184,7 +184,11 @@ class Sandbox:
 
     # -- the loop --------------------------------------------------------------------------------
     def governance_yaml(self, base: Path) -> str:
-        """The base governance file with its `organization:` section describing this sandbox's org."""
+        """The base governance file with its `organization:` section describing this sandbox's org.
+
+        Targets the workload OUs only, as a landing-zone team would: the Security OU (audit and log
+        archive) is not a target, so a plan that forgets the accounts outside its OUs fails here.
+        """
         try:  # the governance file's own reader: duplicate keys, unquoted `off` and aliases as synth reads them
             data = read_yaml(Path(base).read_text(), str(base))
         except OSError as exc:
@@ -200,7 +204,7 @@ class Sandbox:
             "delegated_admin_account_id": org.delegated_admin_account_id,
             "home_region": org.home_region,
             "regions": list(org.regions),
-            "target_ous": list(org.ous.values()),
+            "target_ous": list(org.target_ous),
             "excluded_accounts": [],
         }
         return yaml.safe_dump(data, sort_keys=False)

@@ -6,6 +6,11 @@ organization's management account instead, as AWS does. Also: an ``AWS::IAM::Rol
 ``Policies`` and an ``AWS::SSM::Document``'s object ``Content`` came back as Python reprs;
 store them as JSON (CloudFormation serializes a Json-typed property before calling the service).
 The management account also sees the StackSets its delegated administrator created, as in AWS.
+
+Service-managed instances go where AWS puts them: every active account in the target OUs and all
+their descendant OUs (moto looked one level down only), and never the management account, "even if
+the organization management account is in your organization or in an OU in your organization"
+(DeploymentTargets, CloudFormation API reference) - so targeting the root does not reach it either.
 """
 
 from __future__ import annotations
@@ -32,6 +37,40 @@ def _org_backend(self: Any) -> OrganizationsBackend:
     if own.org is not None or ctx is None or ctx.org is None:
         return own
     return organizations_backends[ctx.org.management_account_id][self.partition]
+
+
+def _descendant_ous(backend: OrganizationsBackend, roots: list[str]) -> set[str]:
+    """The given OU/root ids and every OU below them, at any depth."""
+    found, frontier = set(roots), list(roots)
+    while frontier:
+        parent = frontier.pop()
+        for ou in backend.ou:
+            if ou.parent_id == parent and ou.id not in found:
+                found.add(ou.id)
+                frontier.append(ou.id)
+    return found
+
+
+def _service_managed_targets(original: Callable[..., Any]) -> Callable[..., Any]:
+    def create_instances(
+        self: Any,
+        accounts: list[str],
+        regions: list[str],
+        parameters: Any,
+        deployment_targets: dict[str, Any],
+        permission_model: str,
+    ) -> Any:
+        if permission_model != "SERVICE_MANAGED":
+            return original(self, accounts, regions, parameters, deployment_targets, permission_model)
+        backend = self.org_backend
+        mgmt = backend.org.master_account_id if backend.org is not None else None
+        under = _descendant_ous(backend, list(deployment_targets.get("OrganizationalUnitIds") or []))
+        reached = [a.id for a in backend.accounts if a.parent_id in under and a.status == "ACTIVE"]
+        targets = [a for a in dict.fromkeys([*accounts, *reached]) if a != mgmt]
+        return original(self, targets, regions, parameters, {}, permission_model)
+
+    create_instances.orgguard_patched = True  # type: ignore[attr-defined]
+    return create_instances
 
 
 def _json_put_policy(original: Callable[..., None]) -> Callable[..., None]:
@@ -80,3 +119,7 @@ def install(ctx: ServerContext) -> None:
             CloudFormationBackend.describe_stack_set
         )
     StackInstances.org_backend = property(_org_backend)  # type: ignore[assignment,method-assign]
+    if not getattr(StackInstances.create_instances, "orgguard_patched", False):
+        StackInstances.create_instances = _service_managed_targets(  # type: ignore[method-assign]
+            StackInstances.create_instances
+        )

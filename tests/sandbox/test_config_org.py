@@ -10,8 +10,10 @@ import pytest
 from botocore.exceptions import ClientError
 
 from orgguard.sandbox import Sandbox
+from tests.sandbox import prereqs
 from tests.sandbox.shapes import ShapeRecorder
 
+RUNBOOK = "orgguard-sg-revoke"  # the document and role the pack's remediation names
 GUARD = "rule check when configuration.NetworkConfiguration exists { configuration.x == 'DISABLED' }"
 
 
@@ -72,16 +74,19 @@ def pack_template(management_account_id: str) -> str:
 
 @pytest.fixture(scope="module")
 def deployed(sandbox: Sandbox) -> Iterator[dict[str, Any]]:
-    """One pack in both regions from the delegated administrator, one member excluded."""
+    """One pack in both regions from the delegated administrator, one member and the management
+    account excluded; every other member holds the remediation's document and role first."""
     org = sandbox.org
     excluded = next(a for a in org.accounts if a != org.delegated_admin_account_id)
+    for account_id in set(org.accounts) - {excluded}:
+        prereqs.install(sandbox, account_id, list(org.regions), document=RUNBOOK, role=RUNBOOK)
     names = {}
     for region in org.regions:
         config = sandbox.session(org.delegated_admin_account_id, region).client("config")
         config.put_organization_conformance_pack(
             OrganizationConformancePackName="orgguard-sg",
             TemplateBody=pack_template(org.management_account_id),
-            ExcludedAccounts=[excluded],
+            ExcludedAccounts=[excluded, org.management_account_id],
         )
         names[region] = config
     yield {"excluded": excluded, "clients": names}
@@ -163,8 +168,9 @@ def test_org_pack_detailed_status_lists_each_member_and_shapes_match_botocore(
         assert [(s["OrganizationConformancePackName"], s["Status"]) for s in statuses] == [
             ("orgguard-sg", "CREATE_SUCCESSFUL")
         ]
-        packs = config.describe_organization_conformance_packs()["OrganizationConformancePacks"]
-        assert packs[0]["ExcludedAccounts"] == [deployed["excluded"]]
+        packs = config.describe_organization_conformance_packs(OrganizationConformancePackNames=["orgguard-sg"])[
+            "OrganizationConformancePacks"]  # fmt: skip
+        assert packs[0]["ExcludedAccounts"] == [deployed["excluded"], sandbox.org.management_account_id]
         assert f":{region}:" in packs[0]["OrganizationConformancePackArn"]
         assert recorder.errors == [] and len(recorder.checked) >= 4
 
@@ -204,10 +210,14 @@ def test_deleting_the_pack_removes_member_rules_and_remediation(sandbox: Sandbox
     region = org.regions[-1]
     config = sandbox.session(None, region).client("config")
     member = next(iter(org.accounts))
+    prereqs.install(sandbox, member, [region], document=RUNBOOK, role=RUNBOOK)
     # Other tests share this sandbox and may have deployed packs with the same rules: only this pack's count.
     existing = set(_member_rules(sandbox, member, region))
+    others = [a for a in [*org.accounts, org.management_account_id] if a != member]
     config.put_organization_conformance_pack(
-        OrganizationConformancePackName="short-lived", TemplateBody=pack_template(org.management_account_id)
+        OrganizationConformancePackName="short-lived",
+        TemplateBody=pack_template(org.management_account_id),
+        ExcludedAccounts=others,
     )
     before = [n for n in _member_rules(sandbox, member, region) if "-conformance-pack-" in n and n not in existing]
     assert len(before) >= 3

@@ -33,6 +33,24 @@ def test_fake_org_has_three_members_in_two_ous_seen_through_organizations(sandbo
         assert listed == {a for a, parent in org.accounts.items() if parent == ou_id}
 
 
+def test_fake_org_is_shaped_like_a_control_tower_landing_zone(sandbox: Sandbox) -> None:
+    org = sandbox.org
+    security = org.ous["security"]
+    names = {org.account_names[a]: a for a in org.accounts}
+    assert org.accounts[org.delegated_admin_account_id] == security  # audit: the delegated administrator
+    assert org.account_names[org.delegated_admin_account_id] == "audit"
+    assert org.accounts[org.log_archive_account_id] == security and names["log-archive"] == org.log_archive_account_id
+    assert security not in org.target_ous and len(org.target_ous) >= 2
+    assert set(org.outside_target_accounts()) == {org.delegated_admin_account_id, org.log_archive_account_id}
+    assert len(org.target_accounts()) >= 4
+    assert set(org.target_accounts()) | set(org.outside_target_accounts()) == set(org.accounts)
+    orgs = sandbox.session().client("organizations")
+    for ou in org.target_ous:
+        assert orgs.describe_organizational_unit(OrganizationalUnitId=ou)["OrganizationalUnit"]["Id"] == ou
+    config = sandbox.session().client("config")  # Control Tower enrolls no management account in its baseline
+    assert config.describe_configuration_recorders()["ConfigurationRecorders"] == []
+
+
 def test_delegated_admin_is_registered_for_config_and_stacksets(sandbox: Sandbox) -> None:
     orgs = sandbox.session().client("organizations")
     for principal in (
@@ -109,7 +127,8 @@ def test_governance_yaml_replaces_only_the_organization_section(sandbox: Sandbox
     assert org["organization_id"] == sandbox.org.organization_id
     assert org["management_account_id"] == sandbox.org.management_account_id
     assert org["delegated_admin_account_id"] == sandbox.org.delegated_admin_account_id
-    assert set(org["target_ous"]) == set(sandbox.org.ous.values())
+    assert org["target_ous"] == list(sandbox.org.target_ous)
+    assert sandbox.org.ous["security"] not in org["target_ous"]
     assert org["regions"] == list(sandbox.org.regions)
     assert {k: v for k, v in replaced.items() if k != "organization"} == {
         k: v for k, v in original.items() if k != "organization"
@@ -149,7 +168,7 @@ def test_injected_throttling_is_retried_by_botocore_and_results_stay_correct(tmp
             assert config.describe_configuration_recorders()["ConfigurationRecorders"][0]["name"]
             assert iam.get_role(RoleName="OrganizationAccountAccessRole")["Role"]["RoleName"]
         ct = sb.session().client("controltower", config=retries)  # rest-json: error type in a header
-        target = sb.org.ou_arn(sb.org.ous["workloads"])
+        target = sb.org.ou_arn(sb.org.ous["security"])  # no control enabled there
         for _ in range(4):
             assert ct.list_enabled_controls(targetIdentifier=target)["enabledControls"] == []
         stats = sb.stats()
