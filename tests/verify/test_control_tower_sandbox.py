@@ -28,12 +28,18 @@ def governed(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Sandbox
             config.write_text(yaml.safe_dump(data, sort_keys=False))
             manifest = synthesize(config, work / "out")
             deploy_org(sb, manifest, work / "out")
-            # What aws_controltower_control does: EnableControl from the management account, home region.
+            # What aws_controltower_control does: EnableControl from the management account, home region;
+            # a control the landing zone already has (the sandbox starts with one) is adopted, not enabled again.
             ct = sb.session(None, manifest.organization.home_region).client("controltower")
             for control in manifest.control_tower:
-                ct.enable_control(
-                    controlIdentifier=control.control_identifier, targetIdentifier=control.target_identifier
-                )
+                enabled = ct.list_enabled_controls(
+                    targetIdentifier=control.target_identifier,
+                    filter={"controlIdentifiers": [control.control_identifier]},
+                )["enabledControls"]
+                if not enabled:
+                    ct.enable_control(
+                        controlIdentifier=control.control_identifier, targetIdentifier=control.target_identifier
+                    )
             yield sb, manifest, work / "out"
         finally:
             restore_env(previous)

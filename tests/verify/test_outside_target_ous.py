@@ -25,7 +25,7 @@ def test_an_account_the_pack_reaches_outside_the_target_ous_fails_its_runbook_ch
             config = tmp_path / "governance.yaml"
             config.write_text(yaml.safe_dump(data, sort_keys=False))
             manifest = synthesize(config, tmp_path / "out")
-            deploy_org(sb, manifest, tmp_path / "out")
+            deploy_org(sb, manifest, tmp_path / "out", exclude_outside_target_ous=False)  # the pre-issue-8 shape
             report = verify(manifest, session=sb.session(), workers=8, progress=False, manifest_dir=tmp_path / "out")
         finally:
             restore_env(previous)
