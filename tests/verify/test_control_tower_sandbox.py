@@ -52,9 +52,8 @@ def _control_tower_results(sb: Sandbox, manifest: Manifest, out: Path) -> list:
 
 def test_plan_enables_both_detective_controls_on_every_target_ou(governed) -> None:
     manifest = governed[1]
-    pairs = {(c.control_identifier.rsplit("/", 1)[-1], c.target_identifier.rsplit("/", 1)[-1])
-             for c in manifest.control_tower}
-    names = {"AWS-GR_RESTRICTED_SSH", "AWS-GR_RESTRICTED_COMMON_PORTS"}
+    pairs = {(c.for_control, c.target_identifier.rsplit("/", 1)[-1]) for c in manifest.control_tower}
+    names = {"restricted-ssh", "restricted-common-ports"}  # AWS-GR_RESTRICTED_SSH / _COMMON_PORTS
     assert pairs == {(n, ou) for n in names for ou in manifest.organization.target_ous}
 
 
@@ -68,8 +67,11 @@ def test_a_drifted_control_fails_its_own_check_only(governed) -> None:
     sb, manifest, out = governed
     entry = manifest.control_tower[0]
     ct = sb.session(None, manifest.organization.home_region).client("controltower")
-    enabled = ct.list_enabled_controls(targetIdentifier=entry.target_identifier)["enabledControls"]
-    arn = next(c["arn"] for c in enabled if c["controlIdentifier"] == entry.control_identifier)
+    # Filtered by the plan's identifier: the sandbox lists the control under whichever form enabled it.
+    enabled = ct.list_enabled_controls(
+        targetIdentifier=entry.target_identifier, filter={"controlIdentifiers": [entry.control_identifier]}
+    )["enabledControls"]
+    [arn] = [c["arn"] for c in enabled]
     sb.set_control_drift(arn)
     failed = [r for r in _control_tower_results(sb, manifest, out) if r.status != "PASS"]
     assert [(r.check, r.account_id) for r in failed] == [
