@@ -1,32 +1,42 @@
-"""Account mode (account vending): everything one account needs, in one stack, every region."""
+"""Account mode (account vending): one thin stack per account calling the shared baseline modules.
+
+The stack holds the account's backend, one provider per region assuming the execution role into that
+account, one `module` block for the roles and one per region (stacks/account_module.py writes the modules
+once into OUT/modules/), and the `moved` blocks that carry state applied with the earlier
+one-stack-per-account layout under the modules without destroying anything.
+"""
 
 from __future__ import annotations
+
+import json
+from typing import Any
 
 from cdktf import TerraformStack
 from constructs import Construct
 
 from modules.provider import AssumeRole, AwsProvider
-from modules.ssm import SsmDocument
 from orgguard.synth.plan import Plan
+from stacks.account_module import AccountBaseline, provider_alias
 from stacks.backend import place_backend
-from stacks.common import place_role, place_rule
-from stacks.fast_path import place_fast_path
 from stacks.organization import default_tags
 
 
 class AccountStack(TerraformStack):
-    def __init__(self, scope: Construct, id_: str, *, plan: Plan, account_id: str) -> None:
+    def __init__(
+        self, scope: Construct, id_: str, *, plan: Plan, account_id: str, baseline: AccountBaseline | None = None
+    ) -> None:
         super().__init__(scope, id_)
         place_backend(self, plan)  # the plan's state backend for this stack (docs/operators.md, "State")
         m = plan.manifest
         gov = plan.governance
         org = m.organization
-        providers = {
-            region: AwsProvider(
+        baseline = baseline or AccountBaseline.from_plan(plan)
+        for region in org.regions:
+            AwsProvider(
                 self,
                 f"aws-{region}",
                 region=region,
-                alias=region.replace("-", "_"),
+                alias=provider_alias(region),
                 allowed_account_ids=[account_id],
                 assume_role=AssumeRole(
                     role_arn=f"arn:aws:iam::{account_id}:role/{gov.account_execution_role}",
@@ -34,34 +44,34 @@ class AccountStack(TerraformStack):
                 ),
                 default_tags=default_tags(plan),
             )
-            for region in org.regions
-        }
-        home = providers[org.home_region]
-        roles = {r.name: place_role(self, r, account_id=account_id, provider=home) for r in m.roles}
-        for region, provider in providers.items():
-            documents = {
-                d.entry.name: SsmDocument(
-                    self,
-                    f"document-{d.entry.name}-{region}",
-                    name=d.entry.name,
-                    content=d.content,
-                    document_type="Automation",
-                    document_format="JSON",
-                    provider=provider,
-                )
-                for d in plan.documents
-            }
-            for control in m.enabled_controls():
-                needs = []
-                if control.remediation.mode != "off" and control.remediation.document:
-                    needs = [documents[control.remediation.document], roles[control.remediation.role or ""]]
-                place_rule(self, control, account_id=account_id, region=region, provider=provider, depends_on=needs)
-            if m.fast_path:
-                place_fast_path(
-                    self,
-                    plan,
-                    account_id=account_id,
-                    region=region,
-                    provider=provider,
-                    depends_on=[*documents.values(), *roles.values()],
-                )
+        # Plain blocks, not constructs: one jsii call each instead of one per resource (docs/performance.md).
+        self._modules = baseline.module_calls(account_id, org.home_region, list(org.regions))
+        self._moved = baseline.moved(list(org.regions))
+        self.add_override("module", self._modules)
+        self.add_override("moved", self._moved)
+
+    def to_hcl_terraform(self) -> Any:
+        """cdktf's HCL leaves stack-level overrides out, so the module and moved blocks are appended here."""
+        out = super().to_hcl_terraform()
+        out["hcl"] = out["hcl"].rstrip("\n") + "\n\n" + hcl_blocks(self._modules, self._moved)
+        return out
+
+
+def _hcl_value(key: str, value: Any) -> str:
+    if key == "providers":
+        return "{ " + ", ".join(f"{k} = {v}" for k, v in value.items()) + " }"
+    if isinstance(value, str) and value.startswith("${") and value.endswith("}") and value.count("${") == 1:
+        return value[2:-1]  # a whole-value reference: write the expression itself
+    return json.dumps(value)  # plain strings here hold no `${`, `%{` or escapes HCL reads differently
+
+
+def hcl_blocks(modules: dict[str, dict[str, Any]], moved: list[dict[str, str]]) -> str:
+    """The module calls and moved blocks as HCL (addresses and references unquoted)."""
+    lines: list[str] = []
+    for name, args in modules.items():
+        lines.append(f'module "{name}" {{')
+        lines.extend(f"  {k} = {_hcl_value(k, v)}" for k, v in args.items())
+        lines += ["}", ""]
+    for block in moved:
+        lines += ["moved {", f"  from = {block['from']}", f"  to   = {block['to']}", "}", ""]
+    return "\n".join(lines)

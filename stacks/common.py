@@ -81,12 +81,18 @@ def place_rule(
     if spec.mode == "off" or not spec.document:
         return config_rule
     params = []
-    for name, p in spec.parameters.items():
+    # Written the way the provider reads it back, or every plan shows a change: sorted by name, and one value
+    # as `static_value` (hashicorp/terraform-provider-aws, internal/service/configservice/
+    # remediation_configuration.go, flattenRemediationParameterValues). Both send the same StaticValue.Values.
+    for name, p in sorted(spec.parameters.items()):
         if p.resource_value:
             params.append(RemediationParameter(name=name, resource_value=p.resource_value))
         else:
             values = for_account(p.static_values or [], account_id)
-            params.append(RemediationParameter(name=name, static_values=values))
+            if len(values) == 1:
+                params.append(RemediationParameter(name=name, static_value=values[0]))
+            else:
+                params.append(RemediationParameter(name=name, static_values=values))
     ConfigRemediationConfiguration(
         scope,
         f"remediation-{control.id}-{region}",

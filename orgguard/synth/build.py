@@ -20,6 +20,7 @@ from orgguard.manifest import Manifest
 from orgguard.synth.install import install, synth_lock
 from orgguard.synth.plan import Plan, build_plan
 from stacks.account import AccountStack
+from stacks.account_module import AccountBaseline
 from stacks.organization import OrgGlobalStack, OrgManagementStack, OrgRegionStack
 
 MANIFEST_FILE = "orgguard-manifest.json"  # cdktf.out/manifest.json is cdktf's own
@@ -30,10 +31,19 @@ def plan_from_file(config_path: Path) -> Plan:
     return build_plan(gov, config_path, config_path.read_text())
 
 
-def build_app(plan: Plan, outdir: Path) -> App:
+def build_app(plan: Plan, outdir: Path, *, account: str | None = None) -> App:
+    """The stacks of the plan; in account mode also writes the shared baseline modules into `outdir`.
+
+    `account` keeps only that account's stack (a pipeline step per vended account); the manifest stays whole."""
     app = App(outdir=str(outdir), skip_validation=False)
     m = plan.manifest
+    baseline = None
+    if m.mode == "account":
+        baseline = AccountBaseline.from_plan(plan)
+        baseline.write(outdir)
     for stack in m.stacks:
+        if account is not None and stack.kind == "account" and stack.account_id != account:
+            continue
         if stack.kind == "org-global":
             OrgGlobalStack(app, stack.name, plan=plan)
         elif stack.kind == "org-management":
@@ -41,7 +51,7 @@ def build_app(plan: Plan, outdir: Path) -> App:
         elif stack.kind == "org-region":
             OrgRegionStack(app, stack.name, plan=plan, region=stack.region)
         else:
-            AccountStack(app, stack.name, plan=plan, account_id=stack.account_id or "")
+            AccountStack(app, stack.name, plan=plan, account_id=stack.account_id or "", baseline=baseline)
     _declare_order(app, m)
     return app
 
@@ -82,18 +92,36 @@ def _write_hcl(app: App, outdir: Path) -> None:
         (target / "main.tf").write_text(stack.to_hcl_terraform()["hcl"] + "\n")
 
 
-def synthesize(config_path: Path, out_dir: Path, *, hcl: bool = False) -> Manifest:
-    """Validate, plan and synthesize; raises ConfigError (nothing written) on invalid input."""
+def check_account(plan: Plan, account: str | None) -> None:
+    """`--account` must name one of the plan's vended accounts (account mode only)."""
+    if account is None:
+        return
+    m = plan.manifest
+    if m.mode != "account":
+        problem = f"--account {account}: only for mode: account (this file is mode: {m.mode}); drop --account"
+    elif account not in m.accounts:
+        listed = ", ".join(m.accounts[:5]) + (f" and {len(m.accounts) - 5} more" if len(m.accounts) > 5 else "")
+        problem = f"--account {account}: not in accounts; add it to accounts: or pick one of {listed}"
+    else:
+        return
+    raise ConfigError(plan.governance_source, [problem])
+
+
+def synthesize(config_path: Path, out_dir: Path, *, hcl: bool = False, account: str | None = None) -> Manifest:
+    """Validate, plan and synthesize; raises ConfigError (nothing written) on invalid input.
+
+    `account`: only that vended account's stack (plus the shared modules); the manifest is the whole plan."""
     config_path = Path(config_path)
     out_dir = Path(out_dir).resolve()
     plan = plan_from_file(config_path)
+    check_account(plan, account)
     out_dir.parent.mkdir(parents=True, exist_ok=True)
     with synth_lock(out_dir.parent):
         # Staging inside an existing output keeps every rename on one file system (a mounted output too).
         where = out_dir if out_dir.is_dir() else out_dir.parent
         staging = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.new-", dir=where))
         try:
-            app = build_app(plan, staging)
+            app = build_app(plan, staging, account=account)
             app.synth()
             if hcl:
                 _write_hcl(app, staging)

@@ -17,7 +17,7 @@ def _synth(args: argparse.Namespace) -> int:
     from orgguard.synth.install import OutputError
 
     try:
-        manifest = synthesize(Path(args.config), Path(args.out), hcl=args.hcl)
+        manifest = synthesize(Path(args.config), Path(args.out), hcl=args.hcl, account=args.account)
     except ConfigError as exc:
         for problem in exc.problems:
             print(f"{exc.source}: {problem}", file=sys.stderr)
@@ -27,8 +27,9 @@ def _synth(args: argparse.Namespace) -> int:
         print(f"orgguard: {exc}", file=sys.stderr)
         return EXIT_USAGE
     enabled = len(manifest.enabled_controls())
+    stacks = f"{len(manifest.stacks)} stack(s)" if not args.account else f"1 of {len(manifest.stacks)} stack(s)"
     print(
-        f"synthesized {len(manifest.stacks)} stack(s), {enabled} control(s), {len(manifest.documents)} runbook(s) "
+        f"synthesized {stacks}, {enabled} control(s), {len(manifest.documents)} runbook(s) "
         f"into {args.out}; plan manifest {Path(args.out) / MANIFEST_FILE}"
     )
     return 0
@@ -57,6 +58,12 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--config", default="governance.yaml", help="governance file (default: governance.yaml)")
     p.add_argument("--out", default="cdktf.out", help="output directory (default: cdktf.out)")
     p.add_argument("--hcl", action="store_true", help="also write HCL to OUT/hcl/<stack>/main.tf")
+    p.add_argument(
+        "--account",
+        metavar="ID",
+        help="account mode: write only this vended account's stack (and the shared modules), for a pipeline step "
+        "per account; the plan manifest still covers every account",
+    )
     p.set_defaults(func=_synth)
     s = sub.add_parser("schema", help="print the governance file's JSON Schema")
     s.add_argument("--output", help="write to this file instead of standard output")
