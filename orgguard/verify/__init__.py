@@ -30,11 +30,13 @@ def verify(
     regions: list[str] | None = None,
     max_attempts: int = DEFAULT_MAX_ATTEMPTS,
     manifest_dir: Path | None = None,
+    pack_templates: bool = False,
 ) -> VerifyReport:
     """Check live AWS against the manifest; ``session`` holds management or delegated-admin credentials.
 
     ``manifest_dir`` (where the manifest's ``content_file`` paths resolve) lets the document check accept
     content that CloudFormation re-serialized, by comparing it as JSON with the synthesized file.
+    ``pack_templates`` adds the ``pack-template`` check (organization mode; needs ``manifest_dir``).
     """
     from orgguard.verify.runner import run
 
@@ -49,6 +51,7 @@ def verify(
         regions=regions,
         max_attempts=max_attempts,
         manifest_dir=manifest_dir,
+        pack_templates=pack_templates,
     )
 
 

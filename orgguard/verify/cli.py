@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import json
 import re
 import signal
 import sys
@@ -11,63 +10,38 @@ from pathlib import Path
 from typing import Any
 
 import boto3
-from pydantic import ValidationError
 
-from orgguard.manifest import Manifest, load_manifest
+from orgguard.exitcodes import ExitCode
+from orgguard.manifest import Manifest, ManifestError, load_manifest
+from orgguard.verify.binding import BindingError, bind
 from orgguard.verify.render import FORMATS
 
-EXIT_USAGE = 2
-_ACCOUNT = re.compile(r"^\d{12}$")
-_REGION = re.compile(r"^[a-z]{2}(-[a-z]+)+-\d$")
+_ACCOUNT = re.compile(r"^[0-9]{12}$")  # ASCII digits only: \d would also take full-width and Arabic-Indic ones
 
 
 class UsageError(Exception):
     """Bad input: printed as one line, exit code 2."""
 
 
-def _manifest(path: str) -> Manifest:
-    file = Path(path)
-    if not file.is_file():
-        raise UsageError(
-            f"manifest {path} not found: pass DIR/orgguard-manifest.json written by `orgguard synth --out DIR`"
-        )
-    try:
-        raw = json.loads(file.read_text())
-    except (ValueError, OSError) as exc:
-        raise UsageError(f"manifest {path} is not JSON ({exc}); re-run `orgguard synth` to regenerate it") from None
-    if isinstance(raw, dict) and set(raw) == {"version", "stacks"}:
-        raise UsageError(
-            f"{path} is cdktf's stack list, not the plan: pass orgguard-manifest.json from the same directory"
-        )
-    try:
-        return load_manifest(file)
-    except ValidationError as exc:
-        first = exc.errors()[0]
-        where = ".".join(str(p) for p in first["loc"]) or "(top level)"
-        raise UsageError(
-            f"manifest {path} is invalid at {where}: {first['msg']}; re-run `orgguard synth` to regenerate it"
-        ) from None
-    except (ValueError, OSError) as exc:
-        raise UsageError(f"manifest {path} cannot be read ({exc}); re-run `orgguard synth` to regenerate it") from None
-
-
-def _csv(value: str | None, pattern: re.Pattern[str], what: str) -> list[str] | None:
+def _csv(value: str | None, pattern: re.Pattern[str] | None, what: str) -> list[str] | None:
     if value is None:
         return None
     items = [v.strip() for v in value.split(",") if v.strip()]
-    bad = [v for v in items if not pattern.match(v)]
+    bad = [v for v in items if pattern is not None and not pattern.match(v)]
     if bad or not items:
         raise UsageError(
-            f"--{what} {value!r} is not a comma-separated list of {what} (bad: {', '.join(bad) or 'empty'})"
+            f"--{what} {value[:80]!r} is not a comma-separated list of {what} (bad: {', '.join(bad)[:80] or 'empty'})"
         )
     return items
 
 
 def _check_regions(manifest: Manifest, regions: list[str] | None) -> None:
+    """The manifest's own region list is the pattern: a region it does not cover cannot be verified."""
     unknown = [r for r in regions or [] if r not in manifest.organization.regions]
     if unknown:
         raise UsageError(
-            f"region(s) {', '.join(unknown)} not in the manifest (it covers {', '.join(manifest.organization.regions)})"
+            f"--regions: {', '.join(unknown)[:120]} not in the manifest "
+            f"(it covers {', '.join(manifest.organization.regions)})"
         )
 
 
@@ -75,19 +49,38 @@ def _session() -> boto3.Session:
     return boto3.Session()
 
 
+def _write_atomically(path: Path, text: str) -> None:
+    """A report is replaced whole or not at all, so an interrupted run never leaves half of one."""
+    tmp = path.with_name(f".{path.name}.tmp")
+    tmp.write_text(text)
+    tmp.replace(path)
+
+
+def _refuse(command: str, problems: list[str]) -> ExitCode:
+    for line in problems:
+        print(f"orgguard {command}: {line}", file=sys.stderr)
+    return ExitCode.USAGE
+
+
 def cmd_verify(args: argparse.Namespace) -> int:
+    """Everything local is checked first (manifest integrity, approval, options): no AWS call on bad input."""
     from orgguard.verify import render, verify
 
     try:
-        manifest = _manifest(args.manifest)
         if args.workers < 1 or args.workers > 256:
             raise UsageError(f"--workers {args.workers} is out of range: use 1 to 256")
+        manifest, evidence = bind(Path(args.manifest), Path(args.approval) if args.approval else None)
         accounts = _csv(args.accounts, _ACCOUNT, "accounts")
-        regions = _csv(args.regions, _REGION, "regions")
+        regions = _csv(args.regions, None, "regions")
         _check_regions(manifest, regions)
+        if args.output and not Path(args.output).resolve().parent.is_dir():
+            raise UsageError(f"--output {args.output}: its directory does not exist; create it or choose another")
+    except BindingError as exc:
+        return _refuse("verify", exc.problems)
     except UsageError as exc:
-        print(f"orgguard verify: {exc}", file=sys.stderr)
-        return EXIT_USAGE
+        return _refuse("verify", [str(exc)])
+    for warning in evidence.warnings:
+        print(f"orgguard verify: WARNING: {warning}", file=sys.stderr)
     report = verify(
         manifest,
         session=_session(),
@@ -97,10 +90,20 @@ def cmd_verify(args: argparse.Namespace) -> int:
         accounts=accounts,
         regions=regions,
         manifest_dir=Path(args.manifest).resolve().parent,
+        pack_templates=args.pack_templates,
     )
+    report.evidence = evidence
     text = render(report, args.format)
     if args.output:
-        Path(args.output).write_text(text)
+        try:
+            _write_atomically(Path(args.output), text)
+        except OSError as exc:
+            print(
+                f"orgguard verify: cannot write {args.output} ({exc.strerror}); the report follows on stdout",
+                file=sys.stderr,
+            )
+            sys.stdout.write(text)
+            return ExitCode.USAGE
         print(render(report, "table").splitlines()[-1], file=sys.stderr)
     else:
         sys.stdout.write(text)
@@ -115,15 +118,19 @@ def cmd_canary(args: argparse.Namespace) -> int:
     from orgguard.verify.canary import run_canary
 
     try:
-        manifest = _manifest(args.manifest)
+        manifest = load_manifest(args.manifest, files="require")
         _csv(args.account, _ACCOUNT, "account")
-        _csv(args.region, _REGION, "region")
-        _check_regions(manifest, [args.region])
+        if args.region not in manifest.organization.regions:
+            raise UsageError(
+                f"--region {args.region[:40]} not in the manifest "
+                f"(it covers {', '.join(manifest.organization.regions)})"
+            )
         if args.timeout < 1:
             raise UsageError(f"--timeout {args.timeout} must be at least 1 second")
+    except ManifestError as exc:
+        return _refuse("canary", exc.problems)
     except UsageError as exc:
-        print(f"orgguard canary: {exc}", file=sys.stderr)
-        return EXIT_USAGE
+        return _refuse("canary", [str(exc)])
     previous = signal.signal(signal.SIGTERM, _raise_interrupt)  # so a CI cancel still cleans up
     try:
         result = run_canary(
@@ -139,7 +146,7 @@ def cmd_canary(args: argparse.Namespace) -> int:
     finally:
         signal.signal(signal.SIGTERM, previous)
     sys.stdout.write(result.render())
-    return 0 if result.passed else 1
+    return ExitCode.OK if result.passed else ExitCode.FAILED
 
 
 def _common(parser: argparse.ArgumentParser) -> None:
@@ -156,7 +163,8 @@ def register(subparsers: Any) -> None:
     verify = subparsers.add_parser(
         "verify",
         help="check live AWS against the manifest, account by account and region by region",
-        description="Exit codes: 0 all PASS, 1 some FAIL, 2 usage error, 3 no FAIL but some UNVERIFIED.",
+        description="Exit codes: 0 all PASS, 1 some FAIL, 2 usage error or a manifest that is not intact, not "
+        "approved (with --approval) or has nothing to verify, 3 no FAIL but some UNVERIFIED.",
     )
     _common(verify)
     verify.add_argument("--format", choices=FORMATS, default="table")
@@ -164,6 +172,19 @@ def register(subparsers: Any) -> None:
     verify.add_argument("--workers", type=int, default=16, help="parallel account-regions (default: %(default)s)")
     verify.add_argument("--accounts", default=None, help="only these member accounts (comma-separated)")
     verify.add_argument("--regions", default=None, help="only these regions (comma-separated)")
+    verify.add_argument(
+        "--approval",
+        default=None,
+        metavar="FILE",
+        help="approval file (as for `orgguard report --gate --approval`): refuse unless it names this manifest's "
+        "sha256; the reports record it as evidence",
+    )
+    verify.add_argument(
+        "--pack-templates",
+        action="store_true",
+        help="also compare each member account's conformance-pack CloudFormation template with the manifest's "
+        "(config:DescribeConformancePackStatus + cloudformation:GetTemplate; see docs/verifier.md)",
+    )
     verify.set_defaults(func=cmd_verify)
 
     canary = subparsers.add_parser(

@@ -10,6 +10,8 @@ import json
 import re
 from typing import Any
 
+import yaml
+
 from orgguard.manifest import RemediationParameter, RemediationSpec, RuleSpec, for_account
 
 SUCCESS_PACK_STATES = {"CREATE_SUCCESSFUL", "UPDATE_SUCCESSFUL"}
@@ -146,3 +148,71 @@ def recorder_views(
             best = view
     expected = {"recorder": best["recorder"] or "(any)", "recording": True, "missing_types": []}
     return expected, best
+
+
+MAX_TEMPLATE_BYTES = 1024 * 1024  # CloudFormation's own limit for a template body read from S3
+
+
+class _CfnLoader(yaml.SafeLoader):
+    """Safe YAML that keeps CloudFormation short-form tags (``!Ref x``) as ``{"!Ref": x}`` instead of failing,
+    and refuses aliases, so a template cannot expand into gigabytes when compared."""
+
+    def compose_node(self, parent: yaml.Node | None, index: int) -> yaml.Node | None:  # type: ignore[override]
+        if self.check_event(yaml.AliasEvent):
+            raise yaml.YAMLError("aliases are not allowed in a compared template")
+        return super().compose_node(parent, index)  # type: ignore[no-any-return]
+
+
+def _tagged(loader: yaml.SafeLoader, suffix: str, node: yaml.Node) -> dict[str, Any]:
+    if isinstance(node, yaml.ScalarNode):
+        value: Any = loader.construct_scalar(node)
+    elif isinstance(node, yaml.SequenceNode):
+        value = loader.construct_sequence(node, deep=True)
+    else:
+        value = loader.construct_mapping(node, deep=True)  # type: ignore[arg-type]
+    return {f"!{suffix}": value}
+
+
+_CfnLoader.add_multi_constructor("!", _tagged)
+
+
+def _template(body: str | dict[str, Any]) -> dict[str, Any] | None:
+    """A template body as data: botocore already decodes JSON bodies of GetTemplate; YAML ones stay text."""
+    if isinstance(body, dict):
+        return body
+    if len(body.encode()) > MAX_TEMPLATE_BYTES:
+        return None
+    try:
+        data = yaml.load(body, Loader=_CfnLoader)  # a SafeLoader: no Python objects
+    except yaml.YAMLError:
+        return None
+    return data if isinstance(data, dict) else None
+
+
+def pack_resources(
+    body: str | dict[str, Any], rule_names: list[str], management_id: str | None, account_id: str
+) -> dict[str, Any] | None:
+    """A pack template's resources keyed by type and synthesized rule name, as one account would run them.
+
+    Logical ids and ``DependsOn`` are ignored; a rule name ``<rule>-conformance-pack-<suffix>`` (Config's
+    rename) counts as ``<rule>``; the management account in a role ARN counts as ``account_id`` (Config
+    deploys an organization pack's role ARN with each member's id). None when the body is not a template.
+    """
+    data = _template(body)
+    if data is None or not isinstance(data.get("Resources"), dict):
+        return None
+    out: dict[str, Any] = {}
+    for logical_id, resource in data["Resources"].items():
+        if not isinstance(resource, dict):
+            out[f"?{logical_id}"] = resource
+            continue
+        props = json.loads(json.dumps(resource.get("Properties") or {}, default=str))
+        name = props.get("ConfigRuleName")
+        if isinstance(name, str):
+            props["ConfigRuleName"] = next((r for r in rule_names if pack_rule_name_matches(r, name)), name)
+        if management_id:
+            text = json.dumps(props).replace(f"arn:aws:iam::{management_id}:", f"arn:aws:iam::{account_id}:")
+            props = json.loads(text)
+        key = f"{resource.get('Type')}:{props.get('ConfigRuleName', logical_id)}"
+        out[key if key not in out else f"{key}#{logical_id}"] = props
+    return out

@@ -68,12 +68,28 @@ def caller_policy(manifest: Manifest, *, member_role_name: str = MEMBER_READ_ROL
     return {"Version": VERSION, "Statement": statements}
 
 
-def member_read_policy(manifest: Manifest, account_id: str) -> dict[str, Any]:
+def _pack_template_statements(account_id: str) -> list[dict[str, Any]]:
+    """Only for ``--pack-templates``: the member pack's stack ARN, then its template."""
+    return [
+        # DescribeConformancePackStatus supports no resource-level permission (service authorization reference).
+        _stmt("FindPackStacks", ["config:DescribeConformancePackStatus"], ["*"]),
+        # Config names a pack's stack awsconfigconforms-<pack>-<id> (AWS Config guide, conformance-pack-cli).
+        _stmt(
+            "ReadPackTemplates",
+            ["cloudformation:GetTemplate"],
+            [f"arn:aws:cloudformation:*:{account_id}:stack/awsconfigconforms-*/*"],
+        ),
+    ]
+
+
+def member_read_policy(manifest: Manifest, account_id: str, *, pack_templates: bool = False) -> dict[str, Any]:
     """For the read role in each member account (give ``${AWS::AccountId}`` to a StackSet)."""
     prefix = manifest.name_prefix
+    extra = _pack_template_statements(account_id) if pack_templates and manifest.conformance_packs else []
     return {
         "Version": VERSION,
         "Statement": [
+            *extra,
             _stmt(
                 "ReadRecorder",
                 ["config:DescribeConfigurationRecorderStatus", "config:DescribeConfigurationRecorders"],
@@ -193,21 +209,29 @@ def main(argv: list[str] | None = None) -> int:
     """Print the four policies for a manifest: ``python -m orgguard.verify.iam MANIFEST``."""
     import argparse
     import json
+    import sys
 
-    from orgguard.manifest import load_manifest
+    from orgguard.exitcodes import ExitCode
+    from orgguard.manifest import ManifestError, load_manifest
 
     parser = argparse.ArgumentParser(prog="python -m orgguard.verify.iam", description=main.__doc__)
     parser.add_argument("manifest")
     parser.add_argument("--member-account", default="${AWS::AccountId}", help="default: the StackSet placeholder")
     parser.add_argument("--external-id", default=None)
+    parser.add_argument("--pack-templates", action="store_true", help="include what `verify --pack-templates` reads")
     args = parser.parse_args(argv)
-    manifest = load_manifest(args.manifest)
+    try:
+        manifest = load_manifest(args.manifest, files="skip")  # the policies depend on the manifest alone
+    except ManifestError as exc:
+        for line in exc.problems:
+            print(f"python -m orgguard.verify.iam: {line}", file=sys.stderr)
+        return ExitCode.USAGE
     caller = manifest.organization.deployer_account_id
     sections = {
         f"{VERIFIER_ROLE}: permission policy (management or delegated-admin account)": caller_policy(manifest),
         f"{MEMBER_READ_ROLE}: trust policy (each member account)": member_trust_policy(caller, args.external_id),
         f"{MEMBER_READ_ROLE}: permission policy (each member account)": member_read_policy(
-            manifest, args.member_account
+            manifest, args.member_account, pack_templates=args.pack_templates
         ),
         "canary role: permission policy (only the account the canary runs in)": canary_policy(
             manifest, args.member_account

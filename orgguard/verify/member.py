@@ -8,23 +8,22 @@ from __future__ import annotations
 
 import hashlib
 import json
-import random
-import time
 from typing import Any
 
 from botocore.exceptions import ClientError
 
-from orgguard.manifest import ControlEntry, DocumentEntry, RoleEntry, for_account
+from orgguard.manifest import ConformancePackEntry, ControlEntry, DocumentEntry, RoleEntry, for_account
 from orgguard.verify.compare import (
     SUCCESS_PACK_STATES,
     differing,
+    pack_resources,
     pack_rule_name_matches,
     recorder_views,
     remediation_views,
     rule_views,
 )
 from orgguard.verify.context import Target
-from orgguard.verify.errors import NOT_FOUND_API, THROTTLED, error_code
+from orgguard.verify.errors import error_code, not_implemented
 from orgguard.verify.policy import parse_policy, policy_diff
 from orgguard.verify.result import GLOBAL_REGION, CheckResult, failed, passed, unverified
 
@@ -59,18 +58,25 @@ def pack_for_rule(t: Target, rule_name: str) -> str | None:
 
 
 CONFORMS_SERVICE = "config-conforms.amazonaws.com"
-PROBE_ATTEMPTS = 1  # an emulator that lacks the API answers 500: learn that from one request, not ten
 PACK_COMPLIANCE = "config:DescribeConformancePackCompliance"
-PROBE_THROTTLE_ROUNDS = 6
 
 
-class _NotOffered(Exception):
-    """This endpoint was already found not to offer the API."""
+def member_pack_name(t: Target, org_pack: str) -> str | None:
+    """The member-side name of an organization pack here, from its detailed status (None: not deployed here)."""
+    statuses = t.org.pack_status.get((org_pack, t.region))
+    if isinstance(statuses, BaseException):
+        raise statuses
+    item = (statuses or {}).get(t.account_id)
+    if item is None or not item.get("ConformancePackName"):
+        return None
+    return str(item["ConformancePackName"])
 
 
-def _pack_compliance_rules(t: Target, member_pack: str, attempts: int | None) -> list[str]:
-    cfg = t.pool.client(t.account_id, "config", t.region, attempts=attempts)
-    paginator = cfg.get_paginator("describe_conformance_pack_compliance")
+def _pack_compliance_rules(t: Target, member_pack: str) -> list[str]:
+    """The pack's rules as Config lists them (DescribeConformancePackCompliance, paginated). The client has
+    the verifier's adaptive retries, so throttling and transient 5xx answers are retried, never taken for
+    "not offered"."""
+    paginator = t.client("config").get_paginator("describe_conformance_pack_compliance")
     return [
         r["ConfigRuleName"]
         for page in paginator.paginate(ConformancePackName=member_pack)
@@ -78,43 +84,34 @@ def _pack_compliance_rules(t: Target, member_pack: str, attempts: int | None) ->
     ]
 
 
+def _rules_created_by_conforms(t: Target) -> list[str]:
+    """Fallback, only where the endpoint says it lacks DescribeConformancePackCompliance (the local sandbox:
+    moto 5.2.5 has no such operation): the rules Config's conformance-pack service created here. The caller
+    then keeps only names of the form <rule>-conformance-pack-<suffix>."""
+    cfg = t.client("config")
+    return [
+        r["ConfigRuleName"]
+        for page in cfg.get_paginator("describe_config_rules").paginate()
+        for r in page.get("ConfigRules", [])
+        if r.get("CreatedBy") == CONFORMS_SERVICE
+    ]
+
+
 def _member_pack_rules(t: Target, org_pack: str) -> list[str]:
     """Real rule names of the pack in this account; its member-side name comes from the detailed status."""
-    statuses = t.org.pack_status.get((org_pack, t.region))
-    if isinstance(statuses, BaseException):
-        raise statuses
-    item = (statuses or {}).get(t.account_id)
-    if item is None or not item.get("ConformancePackName"):
+    member_pack = member_pack_name(t, org_pack)
+    if member_pack is None:
         return []  # the organization pack reports no deployment here, so none of its rules exist here
-    member_pack = item["ConformancePackName"]
-    names: list[str] = []
-    try:
-        if PACK_COMPLIANCE in t.pool.unsupported:
-            raise _NotOffered
-        for attempt in range(PROBE_THROTTLE_ROUNDS):
-            try:
-                return _pack_compliance_rules(t, member_pack, PROBE_ATTEMPTS)
-            except ClientError as exc:
-                if error_code(exc) not in THROTTLED or attempt == PROBE_THROTTLE_ROUNDS - 1:
-                    raise
-                time.sleep(0.2 * 2**attempt + random.random() * 0.1)  # throttled probe: back off, ask again
-        return names
-    except ClientError as exc:
-        code = error_code(exc)
-        if code == "NoSuchConformancePackException":
-            return []
-        status = exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0)
-        if code not in NOT_FOUND_API and status not in (500, 501):
-            raise
-        t.pool.unsupported.add(PACK_COMPLIANCE)  # the endpoint lacks it: do not ask every target again
-    except _NotOffered:
-        pass
-    # The API is not offered here (emulators): the pack's rules are those Config's conformance-pack
-    # service created, named <rule>-conformance-pack-<suffix>.
-    cfg = t.client("config")
-    for page in cfg.get_paginator("describe_config_rules").paginate():
-        names += [r["ConfigRuleName"] for r in page.get("ConfigRules", []) if r.get("CreatedBy") == CONFORMS_SERVICE]
-    return names
+    if PACK_COMPLIANCE not in t.pool.unsupported:
+        try:
+            return _pack_compliance_rules(t, member_pack)
+        except ClientError as exc:
+            if error_code(exc) == "NoSuchConformancePackException":
+                return []
+            if not not_implemented(exc):
+                raise  # throttled past retries, a 500, access denied: UNVERIFIED, never the weaker read
+            t.pool.unsupported.add(PACK_COMPLIANCE)  # the endpoint lacks it: do not ask every target again
+    return _rules_created_by_conforms(t)
 
 
 def real_rule_name(t: Target, control: ControlEntry) -> str | None:
@@ -382,6 +379,61 @@ def check_pack_status(t: Target, org_pack: str) -> CheckResult:
     return failed(*args, "CREATE_SUCCESSFUL or UPDATE_SUCCESSFUL", actual, f"pack status {item.get('Status')}")
 
 
+def check_pack_template(t: Target, pack: ConformancePackEntry) -> CheckResult:
+    """The CloudFormation stack behind this account's pack runs the manifest's template (``--pack-templates``).
+
+    DescribeOrganizationConformancePacks returns no body; DescribeConformancePackStatus gives the member
+    pack's ``StackArn`` and cloudformation:GetTemplate its body. Identical bytes pass; otherwise the
+    resources are compared as data, allowing only Config's documented rewrites (rule renames, the member's
+    id in the role ARN), because AWS does not document that the stack keeps the submitted text.
+    """
+    args = (f"pack-template:{pack.name}", None, t.account_id, t.region)
+    expected_hash = {"sha256": pack.template_sha256}
+    member_pack = member_pack_name(t, pack.name)
+    if member_pack is None:
+        return failed(*args, expected_hash, None, "the organization pack reports no deployment in this account")
+    if t.manifest_dir is None:
+        raise Unverifiable("the manifest's directory is unknown, so its pack template cannot be read")
+    synthesized = (t.manifest_dir / pack.template_file).read_text()  # its hash was checked before any call
+    cfg = t.client("config")
+    try:
+        details = [
+            d
+            for page in cfg.get_paginator("describe_conformance_pack_status").paginate(
+                ConformancePackNames=[member_pack]
+            )
+            for d in page.get("ConformancePackStatusDetails", [])
+        ]
+    except ClientError as exc:
+        if error_code(exc) != "NoSuchConformancePackException":
+            raise
+        details = []
+    detail = next((d for d in details if d.get("ConformancePackName") == member_pack), None)
+    if detail is None:
+        return failed(*args, expected_hash, None, f"conformance pack {member_pack} does not exist in this account")
+    stack = detail.get("StackArn")
+    if not stack:  # optional in the model: "Managed conformance packs leave it empty"
+        raise Unverifiable(f"DescribeConformancePackStatus gives no StackArn for {member_pack} "
+                           f"(state {detail.get('ConformancePackState')})")
+    body = t.client("cloudformation").get_template(StackName=stack, TemplateStage="Original")["TemplateBody"]
+    text = body if isinstance(body, str) else None
+    live_sha = hashlib.sha256(text.encode()).hexdigest() if text is not None else None
+    if live_sha == pack.template_sha256:
+        return passed(*args, {"stack": stack, "sha256": live_sha, "same_content_only": False})
+    org_mode = t.manifest.mode == "organization"
+    management = t.manifest.organization.management_account_id if org_mode else None
+    want = pack_resources(synthesized, pack.rules, management, t.account_id)
+    have = pack_resources(body, pack.rules, None, t.account_id)
+    if have is not None and want == have:
+        return passed(*args, {"stack": stack, "sha256": live_sha, "same_content_only": True})
+    if have is None:
+        return failed(*args, expected_hash, {"sha256": live_sha}, f"stack {stack} holds no readable pack template")
+    problems = [f"missing {k}" for k in sorted(set(want or {}) - set(have))]
+    problems += [f"unexpected {k}" for k in sorted(set(have) - set(want or {}))]
+    problems += [f"{k} differs" for k in sorted(set(want or {}) & set(have)) if (want or {})[k] != have[k]]
+    return failed(*args, want, have, f"pack template in stack {stack}: {'; '.join(problems)}")
+
+
 def check_stack_instance(t: Target, stack_set: str, region: str) -> CheckResult:
     args = (f"stackset-instance:{stack_set}", None, t.account_id, region)
     instances = t.org.stack_instances.get(stack_set)
@@ -411,6 +463,7 @@ __all__ = [
     "Unverifiable",
     "check_document",
     "check_pack_status",
+    "check_pack_template",
     "check_recorder",
     "check_remediation",
     "check_role",

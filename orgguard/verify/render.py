@@ -30,6 +30,21 @@ def _rows(report: VerifyReport) -> list[tuple[str, ...]]:
     return [(r.status, r.account_id, r.region, r.check, r.control or "-", _detail(r)) for r in report.results]
 
 
+def evidence_lines(report: VerifyReport) -> list[str]:
+    """Which plan and approval the run checked, in words (table and Markdown headers)."""
+    ev = report.evidence
+    if ev is None:
+        return []
+    lines = [f"manifest {ev.manifest_sha256} ({ev.manifest_file}), checked {ev.checked_at} by {ev.verifier_version}"]
+    if ev.approval is None:
+        lines.append("approval: NONE - this run is not bound to an approved plan")
+    else:
+        a = ev.approval
+        when = f" at {a.approved_at}" if a.approved_at else ""
+        lines.append(f"approval: by {a.approved_by}{when} ({a.reason}); file {a.file} sha256 {a.file_sha256}")
+    return lines
+
+
 def _summary(report: VerifyReport) -> str:
     c = report.counts()
     return f"{len(report.results)} checks: {c['PASS']} passed, {c['FAIL']} failed, {c['UNVERIFIED']} unverified"
@@ -41,7 +56,8 @@ def render_table(report: VerifyReport) -> str:
     lines = [
         "  ".join(cell.ljust(w) for cell, w in zip(row[:-1], widths, strict=True)) + "  " + row[-1] for row in rows
     ]
-    return "\n".join([*(line.rstrip() for line in lines), "", _summary(report)]) + "\n"
+    head = [*evidence_lines(report), ""] if report.evidence else []
+    return "\n".join([*head, *(line.rstrip() for line in lines), "", _summary(report)]) + "\n"
 
 
 def _md(text: str) -> str:
@@ -51,7 +67,9 @@ def _md(text: str) -> str:
 def render_markdown(report: VerifyReport) -> str:
     head = "| " + " | ".join(_COLUMNS) + " |\n|" + "---|" * len(_COLUMNS) + "\n"
     body = "".join("| " + " | ".join(_md(c) for c in row) + " |\n" for row in _rows(report))
-    return f"## orgguard verify\n\n{_summary(report)}\n\n{head}{body}"
+    bound = "".join(f"- {_md(line)}\n" for line in evidence_lines(report))
+    bound = f"{bound}\n" if bound else ""
+    return f"## orgguard verify\n\n{bound}{_summary(report)}\n\n{head}{body}"
 
 
 def to_dict(r: CheckResult) -> dict[str, Any]:
@@ -69,14 +87,43 @@ def to_dict(r: CheckResult) -> dict[str, Any]:
 
 def render_json(report: VerifyReport) -> str:
     payload = {
-        "summary": {**report.counts(), "total": len(report.results), "exit_code": report.exit_code()},
+        "summary": {**report.counts(), "total": len(report.results), "exit_code": int(report.exit_code())},
+        "evidence": report.evidence.to_dict() if report.evidence else None,
         "results": [to_dict(r) for r in report.results],
     }
     return json.dumps(payload, indent=2, sort_keys=True, default=str) + "\n"
 
 
+def _evidence_properties(report: VerifyReport) -> list[tuple[str, str]]:
+    """JUnit properties naming the plan and approval the run was checked against (evidence for auditors)."""
+    ev = report.evidence
+    if ev is None:
+        return []
+    props = [
+        ("orgguard.manifest.sha256", ev.manifest_sha256),
+        ("orgguard.manifest.file", ev.manifest_file),
+        ("orgguard.manifest.file_sha256", ev.manifest_file_sha256),
+        ("orgguard.config.sha256", ev.config_sha256),
+        ("orgguard.checked_at", ev.checked_at),
+        ("orgguard.verifier", ev.verifier_version),
+    ]
+    if ev.approval is None:
+        return [*props, ("orgguard.approval", "none: not bound to an approved plan")]
+    a = ev.approval
+    props += [
+        ("orgguard.approval.file", a.file),
+        ("orgguard.approval.file_sha256", a.file_sha256),
+        ("orgguard.approval.manifest_sha256", a.manifest_sha256),
+        ("orgguard.approval.approved_by", a.approved_by),
+        ("orgguard.approval.reason", a.reason),
+    ]
+    props += [(f"orgguard.approval.{k}", v) for k, v in (("approved_at", a.approved_at), ("expires", a.expires)) if v]
+    return props
+
+
 def render_junit(report: VerifyReport) -> str:
-    """One testsuite per check kind, one testcase per check, control, account and region."""
+    """One testsuite per check kind, one testcase per check, control, account and region; every testsuite
+    carries the evidence properties (readers differ on which level they show)."""
     c = report.counts()
     root = ET.Element(
         "testsuites",
@@ -89,6 +136,9 @@ def render_junit(report: VerifyReport) -> str:
     suites: dict[str, list[CheckResult]] = {}
     for r in report.results:
         suites.setdefault(r.check.split(":", 1)[0], []).append(r)
+    props = _evidence_properties(report)
+    if props and not suites:
+        suites["orgguard"] = []
     for name, items in sorted(suites.items()):
         suite = ET.SubElement(
             root,
@@ -99,6 +149,10 @@ def render_junit(report: VerifyReport) -> str:
             skipped=str(sum(r.status == "UNVERIFIED" for r in items)),
             errors="0",
         )
+        if props:
+            node = ET.SubElement(suite, "properties")
+            for key, value in props:
+                ET.SubElement(node, "property", name=key, value=value)
         for r in items:
             label = f"{r.check}[{r.control}]" if r.control else r.check
             case = ET.SubElement(suite, "testcase", classname=f"{r.account_id}.{r.region}", name=label)

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
+
+from orgguard.exitcodes import ExitCode
+
+if TYPE_CHECKING:
+    from orgguard.verify.binding import Evidence
 
 Status = Literal["PASS", "FAIL", "UNVERIFIED"]
-
-EXIT_OK = 0
-EXIT_FAILED = 1
-EXIT_UNVERIFIED = 3
 
 GLOBAL_REGION = "global"  # region column of checks on global services (IAM, Organizations)
 
@@ -62,15 +63,16 @@ class VerifyReport:
     api_calls_by_check: dict[str, int] = field(default_factory=dict)
     api_operations: dict[tuple[str, str], int] = field(default_factory=dict)  # (check kind, "svc:Op")
     wall_seconds: float = 0.0
+    evidence: Evidence | None = None  # which plan and approval the run was bound to (set by the CLI)
 
-    def exit_code(self) -> int:
+    def exit_code(self) -> ExitCode:
         """0 all pass, 1 any FAIL, 3 no FAIL but something UNVERIFIED (or nothing checked at all)."""
         statuses = {r.status for r in self.results}
         if "FAIL" in statuses:
-            return EXIT_FAILED
+            return ExitCode.FAILED
         if "UNVERIFIED" in statuses or not self.results:
-            return EXIT_UNVERIFIED
-        return EXIT_OK
+            return ExitCode.UNVERIFIED
+        return ExitCode.OK
 
     def counts(self) -> dict[str, int]:
         out = {"PASS": 0, "FAIL": 0, "UNVERIFIED": 0}

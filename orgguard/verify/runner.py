@@ -149,6 +149,7 @@ def _member_tasks(
     accounts: list[str],
     regions: list[str],
     manifest_dir: Path | None,
+    pack_templates: bool = False,
 ) -> list[Task]:
     tasks: list[Task] = []
     controls = manifest.enabled_controls()
@@ -166,6 +167,10 @@ def _member_tasks(
             if manifest.fast_path and region in manifest.fast_path.regions:
                 key = (f"fast-path:{manifest.fast_path.rule_name}", None, account, region)
                 task.checks.append((key, lambda t=t: member.check_fast_path(t)))
+            for pack in manifest.conformance_packs if org_mode and pack_templates else []:
+                if pack.region == region:
+                    key = (f"pack-template:{pack.name}", None, account, region)
+                    task.checks.append((key, lambda t=t, p=pack: member.check_pack_template(t, p)))
             for doc in manifest.documents:
                 if region in doc.regions:
                     key = (f"ssm-document:{doc.name}", None, account, region)
@@ -237,6 +242,7 @@ def run(
     regions: list[str] | None,
     max_attempts: int = DEFAULT_MAX_ATTEMPTS,
     manifest_dir: Path | None = None,
+    pack_templates: bool = False,
 ) -> VerifyReport:
     started = time.perf_counter()
     counter = CallCounter()
@@ -269,7 +275,8 @@ def run(
     if accounts is not None:
         members = list(accounts)
     members = [a for a in members if a not in excluded]
-    tasks = _member_tasks(manifest, pool, facts, members, wanted_regions, manifest_dir) + _org_tasks(manifest, pool)
+    tasks = _member_tasks(manifest, pool, facts, members, wanted_regions, manifest_dir, pack_templates)
+    tasks += _org_tasks(manifest, pool)
     bar = Progress(len(tasks), enabled=progress) if progress is not False else None
     results += _pool_map(tasks, pool, workers, bar)
     results.sort(key=lambda r: (r.account_id, r.region, r.check, r.control or ""))

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from pathlib import Path
 from typing import Any
 
 import boto3
@@ -159,6 +160,19 @@ def manifest_dict(
 
 def make_manifest(**kwargs: Any) -> Manifest:
     return Manifest.model_validate(manifest_dict(**kwargs))
+
+
+def write_manifest(directory: Path, data: dict[str, Any] | None = None) -> Path:
+    """A manifest as synth leaves it: the JSON plus the document file beside it, hashing to its sha256."""
+    data = data if data is not None else manifest_dict()
+    directory.mkdir(parents=True, exist_ok=True)
+    for doc in data["documents"]:
+        target = directory / doc["content_file"]
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(DOC_CONTENT)
+    path = directory / "orgguard-manifest.json"
+    path.write_text(json.dumps(data))
+    return path
 
 
 def member_session(base: boto3.Session, account: str, region: str) -> boto3.Session:

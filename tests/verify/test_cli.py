@@ -12,14 +12,12 @@ from moto import mock_aws
 
 from orgguard.cli import main
 
-from .factory import MEMBERS, deploy_account, manifest_dict
+from .factory import MEMBERS, deploy_account, manifest_dict, write_manifest
 
 
 @pytest.fixture
 def manifest_file(tmp_path: Path) -> Path:
-    path = tmp_path / "orgguard-manifest.json"
-    path.write_text(json.dumps(manifest_dict()))
-    return path
+    return write_manifest(tmp_path)
 
 
 def _usage(capsys: pytest.CaptureFixture[str], argv: list[str]) -> str:
@@ -31,7 +29,7 @@ def _usage(capsys: pytest.CaptureFixture[str], argv: list[str]) -> str:
 
 def test_missing_manifest_names_the_file_and_the_fix(capsys, tmp_path: Path) -> None:
     err = _usage(capsys, ["verify", "--manifest", str(tmp_path / "nope.json")])
-    assert "nope.json not found" in err and "orgguard synth" in err
+    assert "nope.json does not exist" in err and "orgguard synth" in err
 
 
 def test_invalid_manifest_names_the_field(capsys, tmp_path: Path) -> None:
@@ -53,7 +51,7 @@ def test_cdktf_manifest_instead_of_the_plan_is_explained(capsys, tmp_path: Path)
 def test_not_json_is_a_usage_error(capsys, tmp_path: Path) -> None:
     path = tmp_path / "m.json"
     path.write_text("{not json")
-    assert "is not JSON" in _usage(capsys, ["verify", "--manifest", str(path)])
+    assert "is not valid JSON" in _usage(capsys, ["verify", "--manifest", str(path)])
 
 
 @pytest.mark.parametrize(
