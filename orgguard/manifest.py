@@ -416,7 +416,8 @@ def load_manifest(path: str | Path, *, files: FileCheck = "require", role: str =
     file = Path(path)
     who = f"{role} {file}"
     if not file.is_file():
-        raise ManifestError([f"{who} does not exist; pass the {MANIFEST_FILE} written by `orgguard synth --out DIR`"])
+        state = "is not a file" if file.exists() else "does not exist"
+        raise ManifestError([f"{who} {state}; pass the {MANIFEST_FILE} written by `orgguard synth --out DIR`"])
     data = _parse(file, who)
     if isinstance(data, dict) and set(data) == {"version", "stacks"}:
         raise ManifestError([f"{who} is cdktf's stack list, not the plan: pass {MANIFEST_FILE} from that directory"])
