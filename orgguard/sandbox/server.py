@@ -19,15 +19,14 @@ from pathlib import Path
 from types import FrameType
 from typing import Any
 
-from moto.moto_server.werkzeug_app import (
-    DomainDispatcherApplication,
-    MotoRequestHandler,
-    create_backend_app,
-)
-from werkzeug.serving import make_server
+from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
+from waitress.server import create_server
 
 from orgguard.sandbox.middleware import SandboxMiddleware, SandboxState, protocol_error
 from orgguard.sandbox.org import FakeOrg, bootstrap
+
+SERVER_THREADS = 32  # verifier pools, four terraform applies and automation runs at once
+CHANNEL_TIMEOUT_S = 300
 
 # Each module has `install(ctx: ServerContext) -> None`; order matters only for shared patches.
 EXTENSIONS = (
@@ -109,6 +108,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--ready-file", type=Path, required=True)
     args = parser.parse_args(argv)
     logging.getLogger("werkzeug").setLevel(logging.ERROR)
+    logging.getLogger("waitress").setLevel(logging.ERROR)  # not a warning per queued task under load
 
     state = SandboxState(latency_ms=args.latency_ms, throttle_every=args.throttle_every)
     dispatcher = DomainDispatcherApplication(_backend_app)
@@ -116,13 +116,28 @@ def main(argv: list[str] | None = None) -> int:
     ctx = ServerContext(state=state, middleware=middleware)
     installed = install_extensions(ctx)
 
-    server = make_server("127.0.0.1", args.port, middleware, threaded=True, request_handler=MotoRequestHandler)
-    ctx.endpoint_url = f"http://127.0.0.1:{server.server_port}"
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    # waitress, not werkzeug's development server: it keeps HTTP/1.1 connections alive and drains what a
+    # request left unread before the next one, so a client (the terraform provider reuses connections) never
+    # writes to a connection the server has dropped. Idle connections live longer here (channel_timeout)
+    # than in Go's client (IdleConnTimeout 90 s), so the client is always the one to close them.
+    server = create_server(
+        middleware,
+        host="127.0.0.1",
+        port=args.port,
+        threads=SERVER_THREADS,
+        channel_timeout=CHANNEL_TIMEOUT_S,
+        connection_limit=1000,
+        backlog=1024,
+        asyncore_use_poll=True,
+        ident="orgguard-sandbox",
+    )
+    ctx.endpoint_url = f"http://127.0.0.1:{server.effective_port}"
+    thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
+    stopped = threading.Event()
 
     def stop(signum: int, frame: FrameType | None) -> None:
-        threading.Thread(target=server.shutdown, daemon=True).start()
+        stopped.set()
 
     signal.signal(signal.SIGTERM, stop)
     signal.signal(signal.SIGINT, stop)
@@ -136,7 +151,9 @@ def main(argv: list[str] | None = None) -> int:
     tmp = args.ready_file.with_suffix(".tmp")
     tmp.write_text(json.dumps(ready))
     tmp.replace(args.ready_file)
-    thread.join()
+    while not stopped.wait(0.5) and thread.is_alive():
+        pass
+    server.close()
     return 0
 
 
