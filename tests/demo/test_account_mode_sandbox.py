@@ -32,6 +32,7 @@ def vended(tmp_path_factory: pytest.TempPathFactory):
         members = sorted(a for a in sb.org.accounts if a != sb.org.delegated_admin_account_id)[:2]
         data.update(mode="account", accounts=members, scp={"protect_governance_resources": False})
         data["organization"]["delegated_admin_account_id"] = None
+        data["exemptions"]["known"] = []  # the example's exemption names an account outside this sandbox
         config = work / "vending.yaml"
         config.write_text(yaml.safe_dump(data))
         manifest = synthesize(config, work / "out")
