@@ -2,10 +2,16 @@
 
 from __future__ import annotations
 
+import copy
 from typing import Any
 
-from orgguard.review.globmatch import pattern_within
-from orgguard.review.policy import widenings
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from orgguard.iam.patterns import pattern_within
+from orgguard.review.policy import as_list, widenings
+from orgguard.verify.policy import policies_equal, policy_diff
 
 SG = "arn:aws:ec2:*:${AWS::AccountId}:security-group/*"
 
@@ -130,3 +136,118 @@ def test_dropping_a_deny_or_adding_not_action_is_a_widening() -> None:
     assert [w.kind for w in widenings(policy(deny), policy())] == ["deny"]
     not_action = {"Effect": "Allow", "NotAction": "iam:*", "Resource": "*"}
     assert [w.kind for w in widenings(policy(), policy(not_action))] == ["opaque"]
+
+
+# -- the review and the verifier read policies through one model: they agree on every spelling ---------
+
+TRUST = {
+    "Effect": "Allow",
+    "Principal": {"AWS": "arn:aws:iam::210000000001:root"},
+    "Action": "sts:AssumeRole",
+    "Condition": {"StringEquals": {"sts:ExternalId": "x"}},
+}
+DENY = {"Sid": "Protect", "Effect": "Deny", "Action": ["iam:DeleteRole", "iam:PutRolePolicy"], "Resource": "*"}
+REVOKE = allow("ec2:RevokeSecurityGroupIngress", SG, Condition={"Bool": {"aws:ViaAWSService": "false"}})
+
+SPELLINGS = {
+    "account id for the root ARN (what IAM stores)": (
+        policy(TRUST),
+        policy({**TRUST, "Principal": {"AWS": "210000000001"}}),
+    ),
+    "principal list for a single value": (
+        policy(TRUST),
+        policy({**TRUST, "Principal": {"AWS": [TRUST["Principal"]["AWS"]]}}),
+    ),
+    "statement object for a one-item list": (policy(TRUST), {"Version": "2012-10-17", "Statement": TRUST}),
+    "action case": (policy(DENY, REVOKE), policy({**DENY, "Action": ["IAM:deleterole", "iam:putRolePolicy"]}, REVOKE)),
+    "statement order and Sid": (policy(DENY, REVOKE), policy(REVOKE, {**DENY, "Sid": "Renamed"})),
+    "condition key case": (policy(TRUST), policy({**TRUST, "Condition": {"StringEquals": {"STS:externalid": "x"}}})),
+    "JSON boolean for the string": (
+        policy(REVOKE),
+        policy({**REVOKE, "Condition": {"Bool": {"aws:ViaAWSService": False}}}),
+    ),
+    "repeated values": (policy(DENY), policy({**DENY, "Action": [*DENY["Action"], "iam:DeleteRole"]})),
+    "no Version for 2008-10-17": ({"Version": "2008-10-17", "Statement": [DENY]}, {"Statement": [DENY]}),
+    "one statement split in two": (
+        policy(allow(["ec2:DescribeSecurityGroups", "ec2:DescribeSecurityGroupRules"])),
+        policy(allow("ec2:DescribeSecurityGroups"), allow("ec2:DescribeSecurityGroupRules")),
+    ),
+}
+
+
+@pytest.mark.parametrize("name", list(SPELLINGS))
+def test_review_and_verifier_both_read_each_spelling_as_the_same_policy(name: str) -> None:
+    """Before the shared model, the review flagged the account-id spelling as a new principal (a false flag at
+    the approval gate) and a re-cased Deny as dropped; the verifier called a JSON boolean or a split statement
+    drift."""
+    a, b = SPELLINGS[name]
+    assert widenings(a, b) == [] and widenings(b, a) == []
+    assert policies_equal(a, b) and policies_equal(b, a)
+    assert policy_diff(a, b) == ""
+
+
+CHANGES = {
+    "new principal": (
+        policy(TRUST),
+        policy({**TRUST, "Principal": {"AWS": ["210000000001", "210000000002"]}}),
+        "principal",
+    ),
+    "new action": (policy(DENY, REVOKE), policy(DENY, {**REVOKE, "Action": ["ec2:*"]}), "action"),
+    "broader resource": (policy(REVOKE), policy({**REVOKE, "Resource": "*"}), "resource"),
+    "lost condition": (policy(TRUST), policy({k: v for k, v in TRUST.items() if k != "Condition"}), "condition"),
+    "dropped deny": (policy(DENY, REVOKE), policy(REVOKE), "deny"),
+}
+
+
+@pytest.mark.parametrize("name", list(CHANGES))
+def test_review_and_verifier_both_see_each_real_widening(name: str) -> None:
+    old, new, kind = CHANGES[name]
+    assert kind in {w.kind for w in widenings(old, new)}
+    assert not policies_equal(old, new) and policy_diff(old, new) != ""
+
+
+def test_a_narrowing_is_drift_to_the_verifier_but_not_a_widening_to_the_gate() -> None:
+    wide, narrow = policy(allow("ec2:Describe*")), policy(allow("ec2:DescribeSecurityGroups"))
+    assert widenings(wide, narrow) == []
+    assert not policies_equal(wide, narrow)
+
+
+RESPELL = st.sampled_from(["lower", "upper-key", "listify", "sid", "reverse", "id"])
+
+
+def _respell(pol: dict, how: str) -> dict:
+    out = copy.deepcopy(pol)
+    for s in out["Statement"]:
+        if how == "lower" and "Action" in s:
+            s["Action"] = [a.lower() for a in as_list(s["Action"])]
+        if how == "upper-key" and "Condition" in s:
+            s["Condition"] = {op: {k.upper(): v for k, v in block.items()} for op, block in s["Condition"].items()}
+        if how == "listify":
+            s.update({k: as_list(s[k]) for k in ("Action", "Resource") if k in s})
+        if how == "sid":
+            s["Sid"] = "Other"
+        if how == "id" and "Principal" in s:
+            ids = [v.removeprefix("arn:aws:iam::").removesuffix(":root") for v in as_list(s["Principal"]["AWS"])]
+            s["Principal"] = {"AWS": ids}
+    if how == "reverse":
+        out["Statement"].reverse()
+    return out
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    st.lists(
+        st.sampled_from([TRUST, DENY, REVOKE, allow("ec2:DescribeSecurityGroups")]),
+        min_size=1,
+        max_size=4,
+        unique_by=id,
+    ),
+    st.lists(RESPELL, max_size=4),
+)
+def test_any_respelling_leaves_review_and_verifier_in_agreement(stmts: list, hows: list[str]) -> None:
+    original = policy(*stmts)
+    respelled = original
+    for how in hows:
+        respelled = _respell(respelled, how)
+    assert widenings(original, respelled) == [] and widenings(respelled, original) == []
+    assert policies_equal(original, respelled)
