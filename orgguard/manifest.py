@@ -14,7 +14,7 @@ import json
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 MANIFEST_VERSION = 1
 ACCOUNT_PLACEHOLDER = "${AWS::AccountId}"
@@ -126,10 +126,36 @@ class ControlTowerControl(_Model):
     for_control: str
 
 
-class ScpEntry(_Model):
+class ScpPolicy(_Model):
     name: str
-    policy: dict[str, Any]
-    targets: list[str] = Field(description="OU ids or account ids it is attached to")
+    policy: dict[str, Any] = Field(description="Sent to AWS minified (orgguard.iam.policy.minified), <= 5,120 chars")
+
+
+class ScpEntry(_Model):
+    """The protecting SCP: one or more policies (an SCP holds at most 5,120 characters), all attached to
+    every target. Together they act as one policy: ``policy`` is their statements together."""
+
+    name: str = Field(description="Name of the first policy; further ones are <name>-2, <name>-3, ...")
+    policies: list[ScpPolicy] = Field(min_length=1, max_length=4)
+    targets: list[str] = Field(description="OU ids or account ids they are attached to")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _one_policy_manifests(cls, data: Any) -> Any:
+        """Manifests written before the SCP could be split hold {name, policy, targets}: read them as one part."""
+        if isinstance(data, dict) and "policy" in data and "policies" not in data:
+            data = {**data, "policies": [{"name": data.get("name"), "policy": data["policy"]}]}
+            del data["policy"]
+        return data
+
+    @property
+    def policy(self) -> dict[str, Any]:
+        """All parts' statements as one document: what the SCPs deny together (review, lint)."""
+        found: list[Any] = []
+        for part in self.policies:
+            stmts = part.policy.get("Statement", [])
+            found += stmts if isinstance(stmts, list) else [stmts]
+        return {"Version": "2012-10-17", "Statement": found}
 
 
 class FastPathRoute(_Model):

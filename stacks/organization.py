@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import json
-
 from cdktf import TerraformStack
 from constructs import Construct
 
@@ -19,6 +17,7 @@ from modules.cloudformation import (
 from modules.config import ConfigOrganizationConformancePack
 from modules.organizations import ControltowerControl, OrganizationsPolicy, OrganizationsPolicyAttachment
 from modules.provider import AwsProvider, DefaultTags
+from orgguard.iam.policy import minified
 from orgguard.synth.plan import Plan
 from stacks.backend import place_backend
 
@@ -92,19 +91,23 @@ def place_management_pieces(scope: Construct, plan: Plan, provider: AwsProvider)
             provider=provider,
         )
     if m.scp:
-        policy = OrganizationsPolicy(
-            scope,
-            "scp",
-            name=m.scp.name,
-            description="orgguard: protects the remediation roles, runbooks, packs and recorder",
-            content=json.dumps(m.scp.policy, sort_keys=True),
-            type="SERVICE_CONTROL_POLICY",
-            provider=provider,
-        )
-        for target in m.scp.targets:
-            OrganizationsPolicyAttachment(
-                scope, f"scp-{target}", policy_id=policy.attr("id"), target_id=target, provider=provider
+        # The first policy keeps the construct ids it always had, so existing state updates in place.
+        for i, part in enumerate(m.scp.policies):
+            ids = "scp" if i == 0 else f"scp-{i + 1}"
+            policy = OrganizationsPolicy(
+                scope,
+                ids,
+                name=part.name,
+                description=f"orgguard: denies member accounts the guardrails' off-switches ({i + 1} of "
+                f"{len(m.scp.policies)})",
+                content=minified(part.policy),  # minified: AWS counts every character sent (5,120 at most)
+                type="SERVICE_CONTROL_POLICY",
+                provider=provider,
             )
+            for target in m.scp.targets:
+                OrganizationsPolicyAttachment(
+                    scope, f"{ids}-{target}", policy_id=policy.attr("id"), target_id=target, provider=provider
+                )
 
 
 class OrgManagementStack(TerraformStack):

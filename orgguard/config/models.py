@@ -7,6 +7,7 @@ The JSON Schema in schema/governance.schema.json is generated from these models
 from __future__ import annotations
 
 import datetime as dt
+import re
 import unicodedata
 from typing import Annotated, Any, Literal
 
@@ -14,6 +15,7 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, create_model,
 
 from orgguard.catalog import CATALOG, ControlSettings
 from orgguard.config.state import State
+from orgguard.iam.patterns import arn_match
 from orgguard.partition import partition_of, unsupported_reason
 
 
@@ -263,12 +265,87 @@ class ControlTower(_Strict):
     )
 
 
+# The role service-managed StackSets run as in member accounts: it deploys the runbooks and roles, so the SCP
+# must always exempt it (CloudFormation User Guide, "Activate trusted access for StackSets with AWS Organizations":
+# the `stacksets-exec-<hash>` execution role).
+STACKSETS_EXECUTION_ROLE = "arn:aws:iam::*:role/stacksets-exec-*"
+DEFAULT_SCP_EXEMPT_PRINCIPALS = (
+    STACKSETS_EXECUTION_ROLE,
+    # Control Tower's execution role in every enrolled account (Control Tower User Guide, "Roles and accounts").
+    "arn:aws:iam::*:role/AWSControlTowerExecution",
+    # Account Factory for Terraform: AWSAFTAdmin (AFT management account) assumes AWSAFTExecution in each
+    # account; AWSAFTService runs its services (Control Tower User Guide, "AFT required roles";
+    # aws-ia/terraform-aws-control_tower_account_factory modules/aft-iam-roles).
+    "arn:aws:iam::*:role/AWSAFTAdmin",
+    "arn:aws:iam::*:role/AWSAFTExecution",
+    "arn:aws:iam::*:role/AWSAFTService",
+    # Landing Zone Accelerator: its <prefix>-* roles (default prefix AWSAccelerator) and its CDK bootstrap roles
+    # (LZA implementation guide, "Performing administrator tasks", sample SCP exemptions).
+    "arn:aws:iam::*:role/AWSAccelerator-*",
+    "arn:aws:iam::*:role/cdk-accel-*",
+)
+_STACKSETS_SAMPLE = "arn:aws:iam::123456789012:role/stacksets-exec-0123456789abcdef0123456789abcdef"
+# IAM role ARN patterns: partition aws (or *), account 12 ASCII digits (or *), role/<path/>name with IAM's name
+# characters plus the * and ? wildcards (IAM User Guide, "IAM identifiers" and "IAM and AWS STS quotas").
+_ROLE_ARN = re.compile(r"^arn:(aws|\*):iam::([0-9]{12}|\*):role/(?P<path>([A-Za-z0-9+=,.@_*?-]+/)*)"
+                       r"(?P<name>[A-Za-z0-9+=,.@_*?-]{1,64})$")
+_LITERAL_HEAD = 3  # a role name pattern must start with this many literal characters
+
+
+def _exempt_pattern_problem(v: str) -> str | None:
+    """Why one exempt-principal pattern is refused, or None; patterns are matched with ArnNotLike."""
+    shown = v if len(v) <= 80 else v[:77] + "..."
+    m = _ROLE_ARN.match(v)
+    if m is None:
+        return (
+            f"{shown!r} is not an IAM role ARN pattern; write arn:aws:iam::<account id or *>:role/<path/>name, "
+            "wildcards * and ? allowed (users, roots and services cannot be exempted)"
+        )
+    name = m.group("name")
+    head = next((i for i, ch in enumerate(name) if ch in "*?"), len(name))
+    if head < min(_LITERAL_HEAD, len(name)):
+        return (
+            f"{shown!r}: the role name must start with at least {_LITERAL_HEAD} literal characters before any "
+            "wildcard, or it exempts roles anyone in a member account can create; name the pipeline's role"
+        )
+    return None
+
+
 class Scp(_Strict):
     protect_governance_resources: bool = Field(
         False,
-        description="Attach an SCP to the target OUs that denies changing the revoke roles, documents, "
-        "conformance packs and the configuration recorder, except to StackSets and Config's service roles",
+        description="Attach SCPs to the target OUs that deny member accounts every off-switch of the guardrails "
+        "(recorder, delivery channel, remediation exceptions and bindings, runbook documents, roles, fast-path "
+        "rules, packs, leaving the organization), except to exempt_principal_arns",
     )
+    exempt_principal_arns: list[str] = Field(
+        default_factory=lambda: list(DEFAULT_SCP_EXEMPT_PRINCIPALS),
+        min_length=1,
+        description="IAM role ARN patterns (ArnNotLike on aws:PrincipalArn) that may still manage the guardrails: "
+        "the pipelines that own them. Replaces the default list (StackSets, Control Tower, AFT, Landing Zone "
+        "Accelerator); must keep " + STACKSETS_EXECUTION_ROLE + ". Member accounts may not create, change, assume "
+        "or pass roles matching these patterns",
+    )
+    protect_all_config_rules: bool = Field(
+        False,
+        description="Also deny deleting or changing any Config rule and deleting evaluation results. Config rule "
+        "ARNs carry a generated id, not the name, so the SCP cannot single out the packs' rules; turn this on "
+        "where only the exempt pipelines manage Config rules",
+    )
+
+    @field_validator("exempt_principal_arns")
+    @classmethod
+    def _exempt_patterns(cls, v: list[str]) -> list[str]:
+        problems = [f"@[{i}]: {p}" for i, arn in enumerate(v) if (p := _exempt_pattern_problem(arn))]
+        problems += [f"@[{i}]: listed twice; remove the repeat" for i, arn in enumerate(v) if arn in v[:i]]
+        if not any(arn_match(arn, _STACKSETS_SAMPLE) for arn in v):
+            problems.append(
+                f"must keep {STACKSETS_EXECUTION_ROLE}: the StackSets that deploy the runbooks and roles run as "
+                "it (this list replaces the defaults; copy the ones you still use from docs/governance-file.md)"
+            )
+        if problems:
+            raise ValueError("\n".join(problems))
+        return v
 
 
 def _controls_model() -> type[BaseModel]:
@@ -377,6 +454,16 @@ class Governance(_Strict):
             problems.append("@.control_tower.enable_detective_controls: only in organization mode (OU targets)")
         if problems:
             raise ValueError("\n".join(problems))
+        return self
+
+    @model_validator(mode="after")
+    def _scp_in_organization_mode(self) -> Governance:
+        """Account mode has no management-account stack to create an SCP from: refuse rather than skip."""
+        if self.mode == "account" and self.scp.protect_governance_resources:
+            raise ValueError(
+                "@.scp.protect_governance_resources: only organization mode creates the SCP (from the management "
+                "account); set it false and attach the SCP from your vending pipeline, or use mode: organization"
+            )
         return self
 
     def control_settings(self, control_id: str) -> ControlSettings:

@@ -38,7 +38,7 @@ from orgguard.manifest import (
 )
 from orgguard.runbooks import RUNBOOKS, Runbook, fast_path
 from orgguard.synth import limits, templates
-from orgguard.synth.scp import protection_policy
+from orgguard.synth.scp import protection
 from orgguard.synth.stacks import resolve_stacks
 
 EXEMPTION_TAG_FORMAT = "owner=<who>;reason=<why>;expires=YYYY-MM-DD"
@@ -330,11 +330,7 @@ def build_plan(gov: Governance, config_file: Path, config_text: str) -> Plan:
                         )
                     )
         if gov.scp.protect_governance_resources:
-            scp = ScpEntry(
-                name=f"{prefix}-protect-guardrails",
-                policy=protection_policy(prefix, pack_name),
-                targets=list(org.target_ous),
-            )
+            scp = protection(gov, pack_name, roles, str(config_file))
         stacks.append(StackEntry(name=f"{prefix}-org-global", kind="org-global", region=org.home_region))
         if org.delegated_admin_account_id and (ct_controls or scp):
             # SCPs and Control Tower controls are the management account's to create.

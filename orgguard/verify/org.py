@@ -95,15 +95,21 @@ def check_scp(pool: SessionPool, scp: ScpEntry, target: str, region: str, accoun
         )
         for p in page["Policies"]
     ]
-    match = next((p for p in attached if p.get("Name") == scp.name), None)
-    if match is None:
-        names = [p.get("Name") for p in attached]
-        return failed(*args, scp.name, names, f"SCP {scp.name} is not attached to {target}")
-    content = org.describe_policy(PolicyId=match["Id"])["Policy"]["Content"]
-    want = for_account(scp.policy, account_id)
-    if diff := policy_diff(want, parse_policy(content)):
-        return failed(*args, want, parse_policy(content), f"SCP content: {diff}")
-    return passed(*args, {"policy_id": match["Id"]})
+    by_name = {p.get("Name"): p for p in attached}
+    missing = [part.name for part in scp.policies if part.name not in by_name]
+    if missing:
+        names = sorted(str(n) for n in by_name)
+        reason = f"SCP {', '.join(missing)} not attached to {target}"
+        return failed(*args, [p.name for p in scp.policies], names, reason)
+    ids = {}
+    for part in scp.policies:  # every part: together they are the protection (split to fit 5,120 characters)
+        match = by_name[part.name]
+        content = parse_policy(org.describe_policy(PolicyId=match["Id"])["Policy"]["Content"])
+        want = for_account(part.policy, account_id)
+        if diff := policy_diff(want, content):
+            return failed(*args, want, content, f"SCP {part.name} content: {diff}")
+        ids[part.name] = match["Id"]
+    return passed(*args, {"policy_ids": ids} if len(ids) > 1 else {"policy_id": ids[scp.name]})
 
 
 def target_ous_of(manifest: Manifest) -> list[str]:
