@@ -81,7 +81,13 @@ def override(stack_json: dict[str, Any], endpoint_url: str) -> dict[str, Any]:
         if provider.get("alias"):
             block["alias"] = provider["alias"]
         blocks.append(block)
-    return {"provider": {"aws": blocks}}
+    result: dict[str, Any] = {"provider": {"aws": blocks}}
+    if "backend" in (stack_json.get("terraform") or {}):
+        # A backend in an override file replaces the stack's (terraform docs, "Override Files": "If the override
+        # block contains a cloud or backend block, it replaces..."), so a `state: s3` plan keeps its state in
+        # the sandbox's working copy and never reaches a real bucket.
+        result["terraform"] = {"backend": {"local": {"path": "terraform.tfstate"}}}
+    return result
 
 
 class _TransportError(RuntimeError):

@@ -92,3 +92,13 @@ def test_a_dependency_cycle_is_refused_with_the_stacks_named() -> None:
     entries = [{"name": "a", "depends_on": ["b"]}, {"name": "b", "depends_on": ["a"]}]
     with pytest.raises(SandboxError, match=r"\['a', 'b'\]"):
         apply_levels(entries)
+
+
+def test_a_remote_state_backend_is_replaced_by_local_state_in_the_sandbox() -> None:
+    # Before: a plan with `state: s3` applied to the sandbox tried to reach the real bucket.
+    stack = {
+        "provider": {"aws": [{"region": "us-east-1"}]},
+        "terraform": {"backend": {"s3": {"bucket": "corp-tf-state", "key": "orgguard/x.tfstate"}}},
+    }
+    assert override(stack, "http://127.0.0.1:1")["terraform"] == {"backend": {"local": {"path": "terraform.tfstate"}}}
+    assert "terraform" not in override({"provider": {"aws": [{}]}}, "http://127.0.0.1:1")
