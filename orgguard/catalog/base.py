@@ -36,6 +36,11 @@ class Control:
     default_remediation: RemediationMode
     caveats: tuple[str, ...] = ()
     settings_model: type[ControlSettings] = ControlSettings
+    # Control Catalog id of mappings.control_tower: the control is enabled by its global ARN
+    # arn:<partition>:controlcatalog:::control/<id>, which AWS recommends over the Regional legacy ARN
+    # arn:<partition>:controltower:<region>::control/<AWS-GR_...> (Control Tower controls reference,
+    # "Resource identifiers for APIs and controls"). None: no global id known, the legacy ARN is used.
+    control_catalog_id: str | None = None
     # Regions where AWS does not offer the managed rule that rule() names: a pack naming it fails there, so
     # synth refuses the control in those regions (orgguard/synth/limits.py). availability_source is the page
     # of the rule that says so, quoted in the error.

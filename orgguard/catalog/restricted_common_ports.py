@@ -113,6 +113,10 @@ CONTROL = RestrictedCommonPorts(
         control_tower_proactive=["CT.EC2.PR.4"],
         cis=["5.3"],
     ),
+    # Global id: AWS's list at https://docs.aws.amazon.com/controltower/latest/controlreference/all-global-identifiers.html;
+    # the value as AWS's own sample aws-samples/aws-control-tower-controls-terraform (variables.tfvars) names it.
+    # `aws controlcatalog get-control --control-arn arn:aws:controlcatalog:::control/<id>` shows its alias.
+    control_catalog_id="df2ta5ytg2zatj1q7y5e09u32",  # AWS-GR_RESTRICTED_COMMON_PORTS
     resource_types=("AWS::EC2::SecurityGroup",),
     runbook="sg-revoke",
     remediation_modes=("automatic", "manual", "off"),

@@ -30,6 +30,10 @@ CONTROL = RestrictedSsh(
         control_tower_proactive=["CT.EC2.PR.3"],
         cis=["5.2"],
     ),
+    # Global id: AWS's list at https://docs.aws.amazon.com/controltower/latest/controlreference/all-global-identifiers.html;
+    # the value as AWS's own sample aws-samples/aws-control-tower-controls-terraform (variables.tfvars) names it.
+    # `aws controlcatalog get-control --control-arn arn:aws:controlcatalog:::control/<id>` shows its alias.
+    control_catalog_id="6rilu41n0gb9w6mxrkyewoer4",  # AWS-GR_RESTRICTED_SSH
     resource_types=("AWS::EC2::SecurityGroup",),
     runbook="sg-revoke",
     remediation_modes=("automatic", "manual", "off"),

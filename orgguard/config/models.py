@@ -165,10 +165,12 @@ class Organization(_Strict):
             if ex.account_id in seen:
                 problems.append(f"@.excluded_accounts[{i}].account_id: {ex.account_id} is listed twice")
             seen.add(ex.account_id)
-            if ex.account_id in (self.management_account_id, self.delegated_admin_account_id):
+            # The delegated administrator may be excluded (in a landing zone it is the Audit account, often
+            # outside the target OUs: no runbook there). The management account has its own switch.
+            if ex.account_id == self.management_account_id:
                 problems.append(
-                    f"@.excluded_accounts[{i}].account_id: {ex.account_id} is the management or delegated "
-                    "administrator account; use include_management_account for the management account"
+                    f"@.excluded_accounts[{i}].account_id: {ex.account_id} is the management account, excluded "
+                    "unless include_management_account is true; remove it from excluded_accounts"
                 )
         if problems:
             raise ValueError("\n".join(problems))

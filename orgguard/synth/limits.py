@@ -134,7 +134,8 @@ def check(plan: Plan) -> None:
         if len(p.excluded_accounts) > PACK_EXCLUDED_ACCOUNTS_MAX:
             problems.append(
                 f"organization.excluded_accounts: {len(p.excluded_accounts)} accounts, over the pack limit of "
-                f"{PACK_EXCLUDED_ACCOUNTS_MAX}; move them to an OU outside the target OUs instead"
+                f"{PACK_EXCLUDED_ACCOUNTS_MAX} (accounts outside the target OUs are excluded too, at apply time); "
+                "exclude fewer accounts, or use mode: account"
             )
     for s in m.stack_sets:
         _name(problems, "StackSet", s.name, STACK_SET_NAME_MAX)

@@ -79,6 +79,19 @@ def role_arn(role_name: str, account_id: str = ACCOUNT_PLACEHOLDER) -> str:
     return f"arn:aws:iam::{account_id}:role/{role_name}"
 
 
+def control_tower_arn(control: Control, home_region: str) -> str:
+    """The control's global Control Catalog ARN; the Regional legacy ARN only where the catalog knows none."""
+    if control.control_catalog_id:
+        return f"arn:aws:controlcatalog:::control/{control.control_catalog_id}"
+    return legacy_control_tower_arn(control, home_region)
+
+
+def legacy_control_tower_arn(control: Control, home_region: str) -> str:
+    """arn:aws:controltower:<region>::control/AWS-GR_...: how ListEnabledControls names a control that was
+    enabled by it (landing zones set up before global identifiers existed)."""
+    return f"arn:aws:controltower:{home_region}::control/{control.mappings.control_tower}"
+
+
 def _enabled(gov: Governance) -> list[Control]:
     return [c for c in CATALOG.values() if gov.control_settings(c.id).enabled]
 
@@ -321,9 +334,7 @@ def build_plan(gov: Governance, config_file: Path, config_text: str) -> Plan:
                         continue  # Control Tower enables controls on OUs, never on the root
                     ct_controls.append(
                         ControlTowerControl(
-                            control_identifier=(
-                                f"arn:aws:controltower:{org.home_region}::control/{c.mappings.control_tower}"
-                            ),
+                            control_identifier=control_tower_arn(CATALOG[c.id], org.home_region),
                             target_identifier=f"arn:aws:organizations::{org.management_account_id}:ou/"
                             f"{org.organization_id}/{ou}",
                             for_control=c.id,
@@ -332,8 +343,9 @@ def build_plan(gov: Governance, config_file: Path, config_text: str) -> Plan:
         if gov.scp.protect_governance_resources:
             scp = protection(gov, pack_name, roles, str(config_file))
         stacks.append(StackEntry(name=f"{prefix}-org-global", kind="org-global", region=org.home_region))
-        if org.delegated_admin_account_id and (ct_controls or scp):
-            # SCPs and Control Tower controls are the management account's to create.
+        if (org.delegated_admin_account_id and (ct_controls or scp)) or (org.include_management_account and docs):
+            # SCPs and Control Tower controls are the management account's to create; so are the runbooks
+            # of the management account itself, which StackSets never reach (include_management_account).
             stacks.append(
                 StackEntry(
                     name=f"{prefix}-org-management",

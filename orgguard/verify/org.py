@@ -69,11 +69,16 @@ def enabled_controls(pool: SessionPool, target_arn: str, region: str) -> list[di
     ]
 
 
-def check_control_tower(entry: ControlTowerControl, enabled: list[dict[str, Any]], region: str) -> CheckResult:
+def check_control_tower(
+    entry: ControlTowerControl, enabled: list[dict[str, Any]], region: str, legacy_identifier: str | None = None
+) -> CheckResult:
+    """The control is enabled on the OU, under its identifier or (left alone by the plan, which never enables
+    it twice) under its legacy Regional identifier; SUCCEEDED and not drifted."""
     name = entry.control_identifier.rsplit("/", 1)[-1]
     args = (f"control-tower:{name}", entry.for_control, ou_id(entry.target_identifier), region)
     expected = {"status": "SUCCEEDED", "drift": "not DRIFTED"}
-    match = next((c for c in enabled if c.get("controlIdentifier") == entry.control_identifier), None)
+    accepted = {entry.control_identifier, legacy_identifier} - {None}
+    match = next((c for c in enabled if c.get("controlIdentifier") in accepted), None)
     if match is None:
         return failed(*args, expected, None, f"{name} is not enabled on {entry.target_identifier}")
     status = (match.get("statusSummary") or {}).get("status")

@@ -21,7 +21,7 @@ from orgguard.verify.aws import DEFAULT_MAX_ATTEMPTS, CallCounter, SessionPool
 from orgguard.verify.context import Memo, OrgFacts, Target
 from orgguard.verify.errors import describe
 from orgguard.verify.progress import Progress
-from orgguard.verify.result import GLOBAL_REGION, CheckResult, VerifyReport, unverified
+from orgguard.verify.result import GLOBAL_REGION, CheckResult, VerifyReport, failed, unverified
 
 Key = tuple[str, str | None, str, str]  # check, control, account or OU, region
 
@@ -192,11 +192,15 @@ def _org_view_task(manifest: Manifest, t: Target, facts: OrgFacts, regions: list
     """What the management account knows about one member: needs no AssumeRole, so a locked account keeps it."""
     account = t.account_id
     task = Task(f"{account} organization view", None)
+    outside = _outside_target_ous(manifest, facts, account)
     for pack in manifest.conformance_packs:
         if pack.region in regions:
             key = (f"conformance-pack:{pack.name}", None, account, pack.region)
             view = Target(t.manifest, t.pool, account, pack.region, facts, t.manifest_dir)
             task.checks.append((key, lambda v=view, n=pack.name: member.check_pack_status(v, n)))
+            if outside:
+                key = (f"pack-scope:{pack.name}", None, account, pack.region)
+                task.checks.append((key, lambda p=pack: _reached_outside(manifest, facts, account, p)))
     for ss in manifest.stack_sets:
         in_scope = any(account in facts.ou_accounts.get(ou, {account}) for ou in ss.target_ous)
         for region in ss.regions:
@@ -204,6 +208,32 @@ def _org_view_task(manifest: Manifest, t: Target, facts: OrgFacts, regions: list
                 key = (f"stackset-instance:{ss.name}", None, account, region)
                 task.checks.append((key, lambda n=ss.name, r=region: member.check_stack_instance(t, n, r)))
     return task
+
+
+def _outside_target_ous(manifest: Manifest, facts: OrgFacts, account: str) -> bool:
+    """True when the account is known to sit outside every target OU (and is not the management account
+    that include_management_account gives its own runbooks): the StackSets gave it no runbook."""
+    org_entry = manifest.organization
+    if manifest.mode != "organization" or any(ou not in facts.ou_accounts for ou in org_entry.target_ous):
+        return False  # an OU that could not be listed is reported UNVERIFIED already; assume nothing
+    if account == org_entry.management_account_id:
+        return account in {e.account_id for e in org_entry.excluded_accounts}
+    return not any(account in facts.ou_accounts[ou] for ou in org_entry.target_ous)
+
+
+def _reached_outside(manifest: Manifest, facts: OrgFacts, account: str, pack: Any) -> CheckResult:
+    """A pack reached an account outside the target OUs: the regional stack excludes such accounts when it
+    is applied, so this one joined (or moved) after that apply and has no runbook until it is applied again."""
+    status = facts.pack_status.get((pack.name, pack.region))
+    item = status.get(account) if isinstance(status, dict) else None
+    stack = next((s.name for s in manifest.stacks if s.kind == "org-region" and s.region == pack.region), "")
+    return failed(
+        f"pack-scope:{pack.name}", None, account, pack.region,
+        "excluded (outside the target OUs)", {"pack_status": (item or {}).get("Status")},
+        f"reached by {pack.name} but outside the target OUs {', '.join(manifest.organization.target_ous)}, so "
+        f"the StackSets gave it no runbook (it joined or moved after the last apply of {stack}); apply {stack} "
+        "again to exclude it, or move the account into a target OU",
+    )
 
 
 def _org_tasks(manifest: Manifest, pool: SessionPool) -> list[Task]:
@@ -218,7 +248,9 @@ def _org_tasks(manifest: Manifest, pool: SessionPool) -> list[Task]:
             enabled = memo.get(
                 ("ct", e.target_identifier), lambda: org.enabled_controls(pool, e.target_identifier, home)
             )
-            return org.check_control_tower(e, enabled, home)
+            alias = next((c.mappings.control_tower for c in manifest.controls if c.id == e.for_control), None)
+            legacy = f"arn:aws:controltower:{home}::control/{alias}" if alias else None
+            return org.check_control_tower(e, enabled, home, legacy)
 
         task.checks.append((key, ct_check))
     if manifest.scp is not None:
