@@ -1,11 +1,18 @@
-"""Synthesis benchmark (issue 2 item 9): our thin constructs vs the prebuilt cdktf AWS provider.
+"""Synthesis benchmark: our thin constructs against the prebuilt cdktf AWS provider, the JSON floor and,
+in account mode, the layout before the baseline modules.
 
-Why: the design bets on thin `TerraformResource` subclasses instead of the 486 MB prebuilt provider;
-this measures that bet on the same work. For each scenario it runs cold `python main.py` (our venv)
-and cold `bench/prebuilt_stacks.py` (bench/.venv-prebuilt, the same stacks on the prebuilt classes)
-as fresh subprocesses, N times each, interleaved, and reports wall time and the peak memory of the
-whole process tree (python plus the node jsii child). It then checks that both wrote the same
-Terraform (same resource addresses, same attribute values), so the comparison is fair.
+Why: the design bets on thin `TerraformResource` subclasses instead of the 486 MB prebuilt provider, and
+on account mode writing its baseline once as Terraform modules (issue 11); this measures both bets on the
+same work. For each scenario it runs, as fresh subprocesses, N times each, interleaved:
+
+- ours: `python main.py`;
+- prebuilt: `bench/prebuilt_stacks.py` in bench/.venv-prebuilt (the same stacks, the prebuilt classes);
+- floor: `bench/json_floor.py` (the same stacks with cdktf and jsii replaced by plain Python);
+- previous-layout (account mode only): `bench/previous_layout.py` (every resource in every account stack);
+
+and reports wall time, the peak memory of the whole process tree (python plus the node jsii child) and
+the output's size. It then checks that prebuilt and floor wrote the same Terraform as ours (every block of
+every stack, every module and artifact), so the comparison is of the same work.
 
     .venv/bin/python bench/synth_speed.py            # all scenarios, 3 repeats
     .venv/bin/python bench/synth_speed.py --help
@@ -62,6 +69,9 @@ SAMPLE_SECONDS = 0.02
 TARGET_SECONDS = 3.0
 TARGET_MB = 150.0
 TARGET_RATIO = 0.2
+TARGET_ACCOUNTS_RATIO = 6.0  # issue 11: 500-account synth at most 6x the example synth, in the same run
+TARGET_ACCOUNTS_MB = 300.0  # issue 11: tree memory of the 500-account synth
+IMPLS = ("ours", "prebuilt", "floor", "previous-layout")
 
 
 class BenchError(Exception):
@@ -97,6 +107,9 @@ def scenario_config(name: str, *, accounts: int, account_regions: int) -> dict[s
     base["accounts"] = [_account_id(i) for i in range(accounts)]
     org["regions"] = ACCOUNT_REGIONS[:account_regions]
     base["control_tower"] = {"enable_detective_controls": False}
+    base["scp"] = {"protect_governance_resources": False}  # account mode creates no SCP (refused otherwise)
+    for exemption in (base.get("exemptions") or {}).get("known") or []:
+        exemption["account_id"] = base["accounts"][0]  # an exemption must name a vended account
     return base
 
 
@@ -199,6 +212,7 @@ class Run:
     load1: float  # 1-minute load average when the run started: the 2 cores may be shared
     ok: bool
     error: str = ""
+    output_mb: float = 0.0  # every file the run wrote under its output directory
 
 
 def measure(cmd: list[str], env: dict[str, str], log: Path, timeout: float) -> Run:
@@ -237,13 +251,15 @@ def measure(cmd: list[str], env: dict[str, str], log: Path, timeout: float) -> R
     )
 
 
-# --- the two implementations ------------------------------------------------------------------
+# --- the implementations ---------------------------------------------------------------------
 
 
 def commands(prebuilt_python: Path) -> dict[str, list[str]]:
     return {
         "ours": [str(OURS_PYTHON), "main.py"],
         "prebuilt": [str(prebuilt_python), "bench/prebuilt_stacks.py"],
+        "floor": [str(OURS_PYTHON), "bench/json_floor.py"],
+        "previous-layout": [str(OURS_PYTHON), "bench/previous_layout.py"],
     }
 
 
@@ -257,6 +273,10 @@ def run_env(config: Path, outdir: Path, impl: str) -> dict[str, str]:
     return env
 
 
+def output_mb(outdir: Path) -> float:
+    return round(sum(p.stat().st_size for p in outdir.rglob("*") if p.is_file()) / 1e6, 2)
+
+
 # --- fairness: both wrote the same Terraform --------------------------------------------------
 
 
@@ -268,41 +288,52 @@ def _body(block: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in block.items() if k != "//"}  # "//" is cdktf's metadata comment
 
 
-def compare_outputs(ours_dir: Path, prebuilt_dir: Path) -> dict[str, Any]:
-    """Resource addresses, every resource's and provider's attributes, and every artifact file."""
-    ours, pre = _stack_docs(ours_dir), _stack_docs(prebuilt_dir)
+def _addressed(doc: dict[str, Any], section: str) -> dict[tuple[str, str], Any]:
+    return {(t, n): _body(b) for t, byname in (doc.get(section) or {}).items() for n, b in byname.items()}
+
+
+def compare_outputs(ours_dir: Path, other_dir: Path) -> dict[str, Any]:
+    """Every top-level block of every stack (resources and data sources address by address, attribute by
+    attribute; providers, backend, locals, module calls, moved blocks, outputs) and every other file
+    (modules, documents, templates, plan manifest) byte for byte. cdktf's `//` metadata and the other side's
+    `required_providers.aws` pin are the only things left out (the pin is reported)."""
+    ours, other = _stack_docs(ours_dir), _stack_docs(other_dir)
     problems: list[str] = []
-    if set(ours) != set(pre):
+    if set(ours) != set(other):
         problems.append(
-            f"stacks differ: only ours {sorted(set(ours) - set(pre))[:3]}, "
-            f"only prebuilt {sorted(set(pre) - set(ours))[:3]}"
+            f"stacks differ: only ours {sorted(set(ours) - set(other))[:3]}, "
+            f"only the other {sorted(set(other) - set(ours))[:3]}"
         )
     resources = attr_checked = 0
     pins: set[str] = set()
-    for stack in sorted(set(ours) & set(pre)):
-        a, b = ours[stack], pre[stack]
-        addr_a = {(t, n) for t, byname in a.get("resource", {}).items() for n in byname}
-        addr_b = {(t, n) for t, byname in b.get("resource", {}).items() for n in byname}
-        resources += len(addr_a)
-        if addr_a != addr_b:
-            problems.append(f"{stack}: addresses differ, e.g. {sorted(addr_a ^ addr_b)[:2]}")
-        for t, n in sorted(addr_a & addr_b):
-            attr_checked += 1
-            if _body(a["resource"][t][n]) != _body(b["resource"][t][n]):
-                problems.append(f"{stack}: {t}.{n} attributes differ")
-        if a.get("provider") != b.get("provider"):
-            problems.append(f"{stack}: provider blocks differ")
-        if a.get("terraform", {}).get("backend") != b.get("terraform", {}).get("backend"):
-            problems.append(f"{stack}: backends differ")
-        pin = b.get("terraform", {}).get("required_providers", {}).get("aws")
-        if pin != a.get("terraform", {}).get("required_providers", {}).get("aws"):
-            pins.add(json.dumps(pin, sort_keys=True))
+    for stack in sorted(set(ours) & set(other)):
+        a, b = ours[stack], other[stack]
+        for section in sorted((set(a) | set(b)) - {"//"}):
+            if section in ("resource", "data"):
+                mine, theirs = _addressed(a, section), _addressed(b, section)
+                resources += len(mine) if section == "resource" else 0
+                if set(mine) != set(theirs):
+                    problems.append(f"{stack}: {section} addresses differ, e.g. {sorted(set(mine) ^ set(theirs))[:2]}")
+                for address in sorted(set(mine) & set(theirs)):
+                    attr_checked += 1
+                    if mine[address] != theirs[address]:
+                        problems.append(f"{stack}: {section} {'.'.join(address)} attributes differ")
+            elif section == "terraform":
+                ta, tb = dict(a.get(section, {})), dict(b.get(section, {}))
+                pa, pb = ta.pop("required_providers", {}), tb.pop("required_providers", {})
+                if ta != tb:
+                    problems.append(f"{stack}: terraform blocks (backend) differ")
+                if pa.get("aws") != pb.get("aws"):
+                    pins.add(json.dumps(pb.get("aws"), sort_keys=True))
+            elif a.get(section) != b.get(section):
+                problems.append(f"{stack}: {section} blocks differ")
     # cdktf's own manifest.json records construct metadata and versions, so it is left out.
     relative = [p.relative_to(ours_dir) for p in sorted(ours_dir.rglob("*")) if p.is_file()]
-    artifacts = [rel for rel in relative if rel.parts[0] != "stacks" and rel.name != "manifest.json"]
+    skipped = ("manifest.json", ".orgguard-synth.json")  # cdktf's own, and synth's record of what it wrote
+    artifacts = [rel for rel in relative if rel.parts[0] != "stacks" and rel.name not in skipped]
     for rel in artifacts:
-        other = prebuilt_dir / rel
-        if not other.is_file() or other.read_bytes() != (ours_dir / rel).read_bytes():
+        theirs_file = other_dir / rel
+        if not theirs_file.is_file() or theirs_file.read_bytes() != (ours_dir / rel).read_bytes():
             problems.append(f"artifact {rel} differs")
     return {
         "same": not problems,
@@ -324,13 +355,28 @@ class ScenarioResult:
     name: str
     config: str
     runs: dict[str, list[Run]] = field(default_factory=dict)
-    comparison: dict[str, Any] = field(default_factory=dict)
+    comparisons: dict[str, dict[str, Any]] = field(default_factory=dict)  # impl -> compare_outputs(ours, impl)
+    counts: dict[str, int] = field(default_factory=dict)  # ours
+    counts_by_impl: dict[str, dict[str, int]] = field(default_factory=dict)
 
     def stat(self, impl: str, key: str, how: str) -> float | None:
         values = [getattr(r, key) for r in self.runs.get(impl, []) if r.ok]
         if not values:
             return None
         return round(statistics.median(values) if how == "median" else min(values), 2)
+
+
+def resource_counts(outdir: Path) -> dict[str, int]:
+    """Resources written (stacks plus modules, each once) and deployed (every module call counted)."""
+    stacks = _stack_docs(outdir)
+    modules = {
+        p.parent.name: sum(len(v) for v in json.loads(p.read_text()).get("resource", {}).values())
+        for p in (outdir / "modules").glob("*/main.tf.json")
+    }
+    in_stacks = sum(len(v) for d in stacks.values() for v in d.get("resource", {}).values())
+    calls = [call for d in stacks.values() for call in d.get("module", {}).values()]
+    called = sum(modules.get(Path(call.get("source", "")).name, 0) for call in calls)
+    return {"stacks": len(stacks), "written": in_stacks + sum(modules.values()), "deployed": in_stacks + called}
 
 
 def _fmt(value: float | None, unit: str = "") -> str:
@@ -343,39 +389,55 @@ def _ratio(a: float | None, b: float | None) -> str:
 
 def table(results: list[ScenarioResult]) -> str:
     head = (
-        "| scenario | stacks | resources | ours wall median (min) | prebuilt wall median (min) "
-        "| wall ratio ours/prebuilt | ours tree peak MB median (min) | prebuilt tree peak MB median (min) "
-        "| memory ratio | same output |"
+        "| scenario | implementation | stacks | resources written / deployed | wall median (min) | wall / ours "
+        "| tree peak MB median (min) | output MB | same Terraform as ours |"
     )
-    lines = [head, "|" + "---|" * 10]
+    lines = [head, "|" + "---|" * 9]
     for r in results:
-        c = r.comparison
-        ow, pw = r.stat("ours", "wall_s", "median"), r.stat("prebuilt", "wall_s", "median")
-        same = {True: "yes", False: "NO", None: "not compared"}[c.get("same")]
-        om, pm = r.stat("ours", "tree_peak_mb", "median"), r.stat("prebuilt", "tree_peak_mb", "median")
-        lines.append(
-            f"| {r.name} | {c.get('stacks', '-')} | {c.get('resources', '-')} "
-            f"| {_fmt(ow, ' s')} ({_fmt(r.stat('ours', 'wall_s', 'min'), ' s')}) "
-            f"| {_fmt(pw, ' s')} ({_fmt(r.stat('prebuilt', 'wall_s', 'min'), ' s')}) | {_ratio(ow, pw)} "
-            f"| {_fmt(om)} ({_fmt(r.stat('ours', 'tree_peak_mb', 'min'))}) "
-            f"| {_fmt(pm)} ({_fmt(r.stat('prebuilt', 'tree_peak_mb', 'min'))}) | {_ratio(om, pm)} "
-            f"| {same} |"
-        )
+        ours_wall = r.stat("ours", "wall_s", "median")
+        for impl in IMPLS:
+            if impl not in r.runs:
+                continue
+            wall = r.stat(impl, "wall_s", "median")
+            same = "(reference)" if impl == "ours" else {True: "yes", False: "NO", None: "not compared"}[
+                r.comparisons.get(impl, {}).get("same")
+            ]
+            if impl == "previous-layout":
+                same = "(old layout)"
+            out = [x.output_mb for x in r.runs[impl] if x.ok]
+            counts = r.counts_by_impl.get(impl, {})
+            lines.append(
+                f"| {r.name} | {impl} | {counts.get('stacks', '-')} "
+                f"| {counts.get('written', '-')} / {counts.get('deployed', '-')} "
+                f"| {_fmt(wall, ' s')} ({_fmt(r.stat(impl, 'wall_s', 'min'), ' s')}) | {_ratio(wall, ours_wall)} "
+                f"| {_fmt(r.stat(impl, 'tree_peak_mb', 'median'))} ({_fmt(r.stat(impl, 'tree_peak_mb', 'min'))}) "
+                f"| {_fmt(out[-1] if out else None)} | {same} |"
+            )
     return "\n".join(lines)
 
 
 def target_lines(results: list[ScenarioResult]) -> list[str]:
-    """The issue's target for the example: < 3 s, < 150 MB, at most a fifth of the prebuilt time."""
-    ex = next((r for r in results if r.name == "example"), None)
-    if ex is None:
-        return []
-    wall, mem = ex.stat("ours", "wall_s", "median"), ex.stat("ours", "tree_peak_mb", "median")
-    pre = ex.stat("prebuilt", "wall_s", "median")
-    checks = [
-        ("example wall median < 3 s", wall is not None and wall < TARGET_SECONDS, _fmt(wall, " s")),
-        ("example tree peak median < 150 MB", mem is not None and mem < TARGET_MB, _fmt(mem, " MB")),
-        ("example wall <= 1/5 prebuilt", bool(wall and pre and wall / pre <= TARGET_RATIO), _ratio(wall, pre)),
-    ]
+    """Issue 2's targets for the example, issue 11's for 500 accounts against the example of the same run."""
+    by = {r.name: r for r in results}
+    checks = []
+    ex = by.get("example")
+    if ex is not None:
+        wall, mem = ex.stat("ours", "wall_s", "median"), ex.stat("ours", "tree_peak_mb", "median")
+        pre = ex.stat("prebuilt", "wall_s", "median")
+        checks += [
+            ("example wall median < 3 s", wall is not None and wall < TARGET_SECONDS, _fmt(wall, " s")),
+            ("example tree peak median < 150 MB", mem is not None and mem < TARGET_MB, _fmt(mem, " MB")),
+            ("example wall <= 1/5 prebuilt", bool(wall and pre and wall / pre <= TARGET_RATIO), _ratio(wall, pre)),
+        ]
+    acc = by.get("accounts")
+    if acc is not None:
+        wall, mem = acc.stat("ours", "wall_s", "median"), acc.stat("ours", "tree_peak_mb", "median")
+        ex_wall = ex.stat("ours", "wall_s", "median") if ex else None
+        ratio_ok = bool(wall and ex_wall and wall / ex_wall <= TARGET_ACCOUNTS_RATIO)
+        checks += [
+            ("accounts wall median <= 6x example wall median (same run)", ratio_ok, _ratio(wall, ex_wall)),
+            ("accounts tree peak median <= 300 MB", mem is not None and mem <= TARGET_ACCOUNTS_MB, _fmt(mem, " MB")),
+        ]
     return [f"target {'MET' if ok else 'MISSED'}: {what} ({value})" for what, ok, value in checks]
 
 
@@ -398,7 +460,8 @@ def machine() -> str:
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p = argparse.ArgumentParser(
         prog="bench/synth_speed.py",
-        description="Cold-synthesis wall time and peak memory: our constructs vs the prebuilt cdktf AWS provider.",
+        description="Cold-synthesis wall time, peak memory and output size: ours, the prebuilt cdktf AWS "
+        "provider, the JSON floor and (account mode) the previous layout.",
     )
     p.add_argument("--scenarios", nargs="+", choices=SCENARIOS, default=list(SCENARIOS), help="which to run")
     p.add_argument("--repeats", type=int, default=3, help="cold runs per implementation and scenario (default 3)")
@@ -407,13 +470,19 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         "--account-regions", type=int, default=3, choices=(1, 2, 3), help="regions in account mode (default 3)"
     )
     p.add_argument("--prebuilt-repeats", type=int, help="override --repeats for the prebuilt provider only")
+    p.add_argument("--previous-repeats", type=int, default=1,
+                   help="runs of the previous account layout (default 1: about 100 s each at 500 accounts)")
     p.add_argument("--prebuilt-python", type=Path, default=DEFAULT_PREBUILT_PYTHON, help="bench venv's python")
-    p.add_argument("--skip-prebuilt", action="store_true", help="measure ours only (no comparison)")
+    p.add_argument("--skip-prebuilt", action="store_true", help="no prebuilt-provider runs (no bench venv needed)")
+    p.add_argument("--skip-floor", action="store_true", help="no JSON-floor runs")
+    p.add_argument("--skip-previous", action="store_true", help="no runs of the previous account layout")
     p.add_argument("--out", type=Path, default=DEFAULT_OUT, help="scenario files, outputs, logs (default bench/out)")
     p.add_argument("--timeout", type=float, default=1800.0, help="seconds before one run is killed (default 1800)")
     args = p.parse_args(argv)
     if args.repeats < 1 or (args.prebuilt_repeats is not None and args.prebuilt_repeats < 1):
         p.error("--repeats and --prebuilt-repeats must be at least 1")
+    if args.previous_repeats < 1:
+        p.error("--previous-repeats must be at least 1 (or use --skip-previous)")
     if args.accounts < 1:
         p.error("--accounts must be at least 1")
     return args
@@ -432,35 +501,49 @@ def check_prebuilt(python: Path) -> None:
         raise BenchError(f"{python} cannot import cdktf_cdktf_provider_aws; pip install it (see bench/README.md)")
 
 
+def _impls(name: str, args: argparse.Namespace) -> dict[str, int]:
+    """Implementation -> runs, for one scenario."""
+    impls = {"ours": args.repeats}
+    if not args.skip_prebuilt:
+        impls["prebuilt"] = args.prebuilt_repeats or args.repeats
+    if not args.skip_floor:
+        impls["floor"] = args.repeats
+    if name == "accounts" and not args.skip_previous:
+        impls["previous-layout"] = args.previous_repeats
+    return impls
+
+
 def run_scenario(name: str, config: Path, args: argparse.Namespace, cmds: dict[str, list[str]]) -> ScenarioResult:
     result = ScenarioResult(name=name, config=str(config.relative_to(REPO) if config.is_relative_to(REPO) else config))
-    repeats = {"ours": args.repeats, "prebuilt": args.prebuilt_repeats or args.repeats}
-    impls = [i for i in cmds if not (i == "prebuilt" and args.skip_prebuilt)]
-    for i in range(max(repeats[x] for x in impls)):
-        for impl in impls:  # interleaved, so drift on the machine hits both alike
-            if i >= repeats[impl]:
+    repeats = _impls(name, args)
+    for i in range(max(repeats.values())):
+        for impl, n in repeats.items():  # interleaved, so drift on the machine hits every side alike
+            if i >= n:
                 continue
             outdir = args.out / "synth" / f"{name}-{impl}"
+            shutil.rmtree(outdir, ignore_errors=True)  # every run writes a fresh output
             run = measure(
                 cmds[impl], run_env(config, outdir, impl), args.out / "logs" / f"{name}-{impl}-{i}.log", args.timeout
             )
+            if run.ok:
+                run.output_mb = output_mb(outdir)
             result.runs.setdefault(impl, []).append(run)
             state = "ok" if run.ok else f"FAILED {run.error}"
             print(
-                f"  {name:<9} {impl:<8} run {i + 1}: {run.wall_s:8.2f} s  tree peak {run.tree_peak_mb:7.1f} MB  "
-                f"largest process {run.largest_process_mb:7.1f} MB  load {run.load1:4.1f}  {state}",
+                f"  {name:<9} {impl:<15} run {i + 1}: {run.wall_s:8.2f} s  tree peak {run.tree_peak_mb:7.1f} MB  "
+                f"largest process {run.largest_process_mb:7.1f} MB  output {run.output_mb:7.2f} MB  "
+                f"load {run.load1:4.1f}  {state}",
                 flush=True,
             )
-    if "prebuilt" in impls and all(r.ok for rs in result.runs.values() for r in rs):
-        result.comparison = compare_outputs(
-            args.out / "synth" / f"{name}-ours", args.out / "synth" / f"{name}-prebuilt"
-        )
-    elif "ours" in result.runs:
-        docs = _stack_docs(args.out / "synth" / f"{name}-ours") if result.runs["ours"][-1].ok else {}
-        result.comparison = {
-            "stacks": len(docs),
-            "resources": sum(len(v) for d in docs.values() for v in d.get("resource", {}).values()),
-        }
+    ours_dir = args.out / "synth" / f"{name}-ours"
+    for impl, runs in result.runs.items():
+        if runs[-1].ok:
+            result.counts_by_impl[impl] = resource_counts(args.out / "synth" / f"{name}-{impl}")
+    if result.runs["ours"][-1].ok:
+        result.counts = result.counts_by_impl["ours"]
+        for impl in ("prebuilt", "floor"):
+            if impl in result.runs and result.runs[impl][-1].ok:
+                result.comparisons[impl] = compare_outputs(ours_dir, args.out / "synth" / f"{name}-{impl}")
     return result
 
 
@@ -488,15 +571,17 @@ def main(argv: list[str] | None = None) -> int:
     for line in target_lines(results):
         print(line)
     for r in results:
-        for problem in r.comparison.get("problems", []):
-            print(f"{r.name}: output mismatch: {problem}")
-        for pin in r.comparison.get("prebuilt_required_providers_differs", []):
-            print(f"{r.name}: note: prebuilt pins required_providers.aws {pin} (ours leaves the version to the lock)")
+        for impl, comparison in r.comparisons.items():
+            for problem in comparison.get("problems", []):
+                print(f"{r.name}: {impl} output mismatch: {problem}")
+            for pin in comparison.get("prebuilt_required_providers_differs", []):
+                print(f"{r.name}: note: {impl} pins required_providers.aws {pin} (ours: {json.dumps(_our_pin())})")
     report = {
         "machine": machine(),
         "argv": sys.argv,
         "repeats": args.repeats,
         "prebuilt_repeats": args.prebuilt_repeats or args.repeats,
+        "previous_repeats": args.previous_repeats,
         "accounts": args.accounts,
         "account_regions": ACCOUNT_REGIONS[: args.account_regions],
         "large_regions": LARGE_REGIONS,
@@ -504,17 +589,25 @@ def main(argv: list[str] | None = None) -> int:
             {
                 "name": r.name,
                 "config": r.config,
+                "counts": r.counts_by_impl,
                 "runs": {k: [asdict(x) for x in v] for k, v in r.runs.items()},
-                "comparison": r.comparison,
+                "comparisons": r.comparisons,
             }
             for r in results
         ],
+        "targets": target_lines(results),
     }
     (args.out / "results.json").write_text(json.dumps(report, indent=2) + "\n")
     print(f"results: {args.out / 'results.json'}")
     failed = any(not x.ok for r in results for v in r.runs.values() for x in v)
-    unfair = any(r.comparison.get("same") is False for r in results)
+    unfair = any(c.get("same") is False for r in results for c in r.comparisons.values())
     return 1 if failed or unfair else 0
+
+
+def _our_pin() -> dict[str, str]:
+    from modules.provider import AWS_PROVIDER_SOURCE, AWS_PROVIDER_VERSION
+
+    return {"source": AWS_PROVIDER_SOURCE, "version": AWS_PROVIDER_VERSION}
 
 
 if __name__ == "__main__":

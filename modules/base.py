@@ -15,7 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
-from cdktf import TerraformProvider, TerraformResource, TerraformResourceLifecycle, Token
+from cdktf import TerraformProvider, TerraformResource, TerraformResourceLifecycle
 from constructs import Construct
 
 _DURATION = re.compile(r"^(?=[0-9])([0-9]+h)?([0-9]+m)?([0-9]+s)?$")
@@ -39,8 +39,14 @@ class Timeouts:
                 raise ValueError(f"timeouts.{name}: {value!r} is not a duration like 60m or 1h30m")
 
 
+# cdktf encodes a string token as ${TfToken[<key>]} and resolves every match at synth (cdktf 0.21,
+# lib/tokens/private/encoding.js: BEGIN_STRING_TOKEN_MARKER, VALID_KEY_CHARS, STRING_TOKEN_REGEX); testing
+# the same pattern here is Token.is_unresolved for a string, without its jsii round trip per reference.
+_STRING_TOKEN = re.compile(r"\$\{TfToken\[[a-zA-Z0-9:._-]+\]\}")
+
+
 def _is_reference(text: str) -> bool:
-    return "${" in text and Token.is_unresolved(text)
+    return "${TfToken[" in text and _STRING_TOKEN.search(text) is not None
 
 
 def escape_literal(text: str) -> str:
