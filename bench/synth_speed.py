@@ -71,7 +71,7 @@ TARGET_MB = 150.0
 TARGET_RATIO = 0.2
 TARGET_ACCOUNTS_RATIO = 6.0  # issue 11: 500-account synth at most 6x the example synth, in the same run
 TARGET_ACCOUNTS_MB = 300.0  # issue 11: tree memory of the 500-account synth
-IMPLS = ("ours", "prebuilt", "floor", "previous-layout")
+IMPLS = ("ours", "prebuilt", "floor", "previous-layout", "before")
 
 
 class BenchError(Exception):
@@ -263,6 +263,10 @@ def commands(prebuilt_python: Path) -> dict[str, list[str]]:
     }
 
 
+def before_command(tree: Path) -> list[str]:
+    return [str(OURS_PYTHON), str(tree.resolve() / "main.py")]
+
+
 def run_env(config: Path, outdir: Path, impl: str) -> dict[str, str]:
     env = dict(os.environ)
     env["ORGGUARD_CONFIG"] = str(config)
@@ -270,6 +274,8 @@ def run_env(config: Path, outdir: Path, impl: str) -> dict[str, str]:
     env["JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION"] = "20"
     if impl == "prebuilt":
         env["PYTHONPATH"] = str(REPO)  # the bench venv imports orgguard, stacks and modules from the tree
+    if impl == "before":
+        env["PYTHONPATH"] = str(Path(env["ORGGUARD_BEFORE_TREE"]))  # that tree's orgguard, not ours
     return env
 
 
@@ -402,8 +408,8 @@ def table(results: list[ScenarioResult]) -> str:
             same = "(reference)" if impl == "ours" else {True: "yes", False: "NO", None: "not compared"}[
                 r.comparisons.get(impl, {}).get("same")
             ]
-            if impl == "previous-layout":
-                same = "(old layout)"
+            if impl in ("previous-layout", "before"):
+                same = "(old code)"
             out = [x.output_mb for x in r.runs[impl] if x.ok]
             counts = r.counts_by_impl.get(impl, {})
             lines.append(
@@ -476,6 +482,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--skip-prebuilt", action="store_true", help="no prebuilt-provider runs (no bench venv needed)")
     p.add_argument("--skip-floor", action="store_true", help="no JSON-floor runs")
     p.add_argument("--skip-previous", action="store_true", help="no runs of the previous account layout")
+    p.add_argument("--before", type=Path, metavar="TREE",
+                   help="also run `python main.py` of this source tree (e.g. `git archive <commit> | tar -x -C TREE`)"
+                   " on the organization-mode scenarios, with our venv: today's code against an earlier commit")
     p.add_argument("--out", type=Path, default=DEFAULT_OUT, help="scenario files, outputs, logs (default bench/out)")
     p.add_argument("--timeout", type=float, default=1800.0, help="seconds before one run is killed (default 1800)")
     args = p.parse_args(argv)
@@ -510,6 +519,8 @@ def _impls(name: str, args: argparse.Namespace) -> dict[str, int]:
         impls["floor"] = args.repeats
     if name == "accounts" and not args.skip_previous:
         impls["previous-layout"] = args.previous_repeats
+    if args.before and name != "accounts":
+        impls["before"] = args.repeats
     return impls
 
 
@@ -565,6 +576,13 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     print(f"machine: {machine()}", flush=True)
     cmds = commands(args.prebuilt_python)
+    if args.before:
+        if not (args.before / "main.py").is_file():
+            problem = f"--before {args.before}: no main.py there; extract a commit's tree into it"
+            print(f"synth_speed: {problem}", file=sys.stderr)
+            return 2
+        cmds["before"] = before_command(args.before)
+        os.environ["ORGGUARD_BEFORE_TREE"] = str(args.before.resolve())
     results = [run_scenario(name, configs[name], args, cmds) for name in args.scenarios]
     print()
     print(table(results))

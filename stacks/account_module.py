@@ -198,9 +198,10 @@ class AccountBaseline:
         text = plan.manifest.to_json() + "".join(d.content for d in plan.documents)
         for stand_in in (ACCOUNT_STAND_IN, REGION_STAND_IN):
             if stand_in in text:
+                where = "name_prefix" if stand_in in plan.prefix else "a value of the file"
                 raise ConfigError(
                     plan.governance_source,
-                    [f"name_prefix: {stand_in!r} is reserved by orgguard's account modules; choose another prefix"],
+                    [f"{where}: contains {stand_in!r}, reserved by orgguard's account modules; choose another"],
                 )
         raw = _resolved_resources(plan)
         suffix = f"-{REGION_STAND_IN}"

@@ -9,6 +9,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
+import yaml
 
 from orgguard.synth.build import MANIFEST_FILE, synthesize
 from stacks.account_module import GLOBAL_MODULE, REGIONAL_MODULE
@@ -285,6 +286,18 @@ def test_synth_account_writes_only_that_account_and_the_same_manifest(account_ou
         assert module_json(out, name) == module_json(account_out, name)
     name = f"orgguard-account-{ACCOUNTS[1]}"
     assert stack_json(out, name) == stack_json(account_out, name)
+
+
+def test_a_prefix_holding_the_modules_stand_in_is_refused_in_one_line(tmp_path):
+    """The modules are written from a placement for a stand-in account and region; a plan that already
+    contains the stand-in text would be parametrized wrongly, so it is refused instead."""
+    data = yaml.safe_load(ACCOUNT_EXAMPLE.read_text())
+    data["name_prefix"] = "orgguard-stand-in-region"
+    config = tmp_path / "prefix.yaml"
+    config.write_text(yaml.safe_dump(data))
+    done = run_cli("synth", "--config", str(config), "--out", str(tmp_path / "out"))
+    assert done.returncode == 2 and not (tmp_path / "out").exists()
+    assert "name_prefix: contains 'orgguard-stand-in-region', reserved" in done.stderr.splitlines()[0]
 
 
 @pytest.mark.parametrize(
