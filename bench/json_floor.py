@@ -43,6 +43,17 @@ def _deep_set(target: dict[str, Any], path: str, value: Any) -> None:
     target[last] = value
 
 
+def _merge(target: dict[str, Any], fragment: dict[str, Any]) -> None:
+    """cdktf's merge of an element's to_terraform() into the stack: objects deep, lists appended."""
+    for key, value in fragment.items():
+        if isinstance(value, dict) and isinstance(target.get(key), dict):
+            _merge(target[key], value)
+        elif isinstance(value, list) and isinstance(target.get(key), list):
+            target[key].extend(value)
+        else:
+            target[key] = value
+
+
 def _lists(value: Any) -> Any:
     """Resolve references as cdktf's resolver does (every token inside every string; a list-valued one as
     the whole value); drop Nones."""
@@ -115,8 +126,7 @@ class TerraformStack(Construct):
             elif isinstance(child, TerraformLocal):
                 doc.setdefault("locals", {})[child.node.id] = _lists(child._expression)
             elif isinstance(child, _Element):
-                section = "data" if isinstance(child, TerraformDataSource) else "resource"
-                doc.setdefault(section, {}).setdefault(child._tf_type, {})[child.node.id] = _lists(child._render())
+                _merge(doc, _lists(child.to_terraform()))  # our classes may add blocks (import) to theirs
         if providers:
             doc.setdefault("terraform", {})["required_providers"] = providers
         for path, value in self._overrides:
@@ -197,6 +207,10 @@ class _Element(Construct):
     @property
     def friendly_unique_id(self) -> str:
         return self.node.id
+
+    def to_terraform(self) -> dict[str, Any]:
+        section = "data" if isinstance(self, TerraformDataSource) else "resource"
+        return {section: {self._tf_type: {self.node.id: self._render()}}}
 
     def _render(self) -> dict[str, Any]:
         body = dict(self._synthesize_attributes())  # type: ignore[attr-defined]

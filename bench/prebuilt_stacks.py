@@ -94,10 +94,19 @@ class _Stand:
             meta["depends_on"] = [_built(d) for d in self._stand_depends_on]
         if self._stand_lifecycle is not None:
             meta["lifecycle"] = self._stand_lifecycle
+        if type(self).to_terraform is not _Stand.to_terraform:
+            # Our class adds blocks in its own to_terraform (e.g. import blocks): the twin runs it, with
+            # super() landing on the prebuilt class's own to_terraform (see _Stand.to_terraform).
+            cls = type(cls.__name__, (cls,), {"to_terraform": lambda _twin, stand=self: stand.to_terraform()})
         self._twin = cls(self._scope, self._stand_id, **meta, **kwargs)
         for key, value in [*extra.items(), *self._overrides]:
             self._twin.add_override(key, value)
         return self._twin
+
+    def to_terraform(self) -> Any:
+        """The prebuilt class's own rendering of the twin (what `super().to_terraform()` means to our class)."""
+        twin = self.build()
+        return type(twin).__mro__[1].to_terraform(twin)
 
     def add_override(self, path: str, value: Any) -> None:
         if self._twin is not None:
