@@ -10,7 +10,9 @@ by component: the six colon-separated parts are matched separately, so ``*`` in 
 never swallows the region (IAM User Guide, condition operators, "Amazon Resource Name (ARN) condition
 operators": "Each of the six colon-delimited components of the ARN is checked separately").
 The sixth part (the resource) is everything after the fifth colon, so a trailing ``*`` there spans
-``/`` and ``:`` as IAM documents for resource ARNs.
+``/`` and ``:`` as IAM documents for resource ARNs. For the Resource element IAM also lets a ``*`` that
+ends an earlier component run past its colon; this matcher does not, so it can only under-report a
+match on ARNs with extra colons: a "denied" it proves, IAM denies too.
 """
 
 from __future__ import annotations
