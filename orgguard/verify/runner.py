@@ -21,7 +21,7 @@ from orgguard.verify.aws import DEFAULT_MAX_ATTEMPTS, CallCounter, SessionPool
 from orgguard.verify.context import Memo, OrgFacts, Target
 from orgguard.verify.errors import describe
 from orgguard.verify.progress import Progress
-from orgguard.verify.result import GLOBAL_REGION, CheckResult, VerifyReport, failed, unverified
+from orgguard.verify.result import GLOBAL_REGION, CheckResult, VerifyReport, failed, passed, unverified
 
 Key = tuple[str, str | None, str, str]  # check, control, account or OU, region
 
@@ -225,7 +225,11 @@ def _reached_outside(manifest: Manifest, facts: OrgFacts, account: str, pack: An
     """A pack reached an account outside the target OUs: the regional stack excludes such accounts when it
     is applied, so this one joined (or moved) after that apply and has no runbook until it is applied again."""
     status = facts.pack_status.get((pack.name, pack.region))
-    item = status.get(account) if isinstance(status, dict) else None
+    if isinstance(status, BaseException):
+        raise status  # the pack status could not be read: UNVERIFIED, with the reason
+    item = (status or {}).get(account)
+    if item is None:  # not reached: excluded, as it should be (an account named with --accounts)
+        return passed(f"pack-scope:{pack.name}", None, account, pack.region, {"excluded": True})
     stack = next((s.name for s in manifest.stacks if s.kind == "org-region" and s.region == pack.region), "")
     return failed(
         f"pack-scope:{pack.name}", None, account, pack.region,
