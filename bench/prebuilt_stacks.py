@@ -147,10 +147,10 @@ def install() -> None:
         _Stand, _StandDataSource, _StandProvider,
     )
     try:
-        import modules
+        import orgguard.constructs as modules
 
         for info in pkgutil.iter_modules(modules.__path__):
-            importlib.import_module(f"modules.{info.name}")
+            importlib.import_module(f"orgguard.constructs.{info.name}")
     finally:
         for name, cls in originals.items():
             setattr(cdktf, name, cls)

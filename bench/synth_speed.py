@@ -623,7 +623,7 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _our_pin() -> dict[str, str]:
-    from modules.provider import AWS_PROVIDER_SOURCE, AWS_PROVIDER_VERSION
+    from orgguard.constructs.provider import AWS_PROVIDER_SOURCE, AWS_PROVIDER_VERSION
 
     return {"source": AWS_PROVIDER_SOURCE, "version": AWS_PROVIDER_VERSION}
 

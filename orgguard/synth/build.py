@@ -17,11 +17,11 @@ from cdktf import App, TerraformStack
 
 from orgguard.config.load import ConfigError, load_governance
 from orgguard.manifest import Manifest
+from orgguard.stacks.account import AccountStack
+from orgguard.stacks.account_module import AccountBaseline
+from orgguard.stacks.organization import OrgGlobalStack, OrgManagementStack, OrgRegionStack
 from orgguard.synth.install import install, synth_lock
 from orgguard.synth.plan import Plan, build_plan
-from stacks.account import AccountStack
-from stacks.account_module import AccountBaseline
-from stacks.organization import OrgGlobalStack, OrgManagementStack, OrgRegionStack
 
 MANIFEST_FILE = "orgguard-manifest.json"  # cdktf.out/manifest.json is cdktf's own
 

@@ -14,14 +14,14 @@ from unittest import mock
 from cdktf import App, LocalBackend, TerraformStack
 from constructs import Construct
 
-from modules.provider import AssumeRole, AwsProvider
-from modules.ssm import SsmDocument
+from orgguard.constructs.provider import AssumeRole, AwsProvider
+from orgguard.constructs.ssm import SsmDocument
 from orgguard.manifest import Manifest
+from orgguard.stacks.common import place_role, place_rule
+from orgguard.stacks.fast_path import place_fast_path
+from orgguard.stacks.organization import default_tags
 from orgguard.synth import build
 from orgguard.synth.plan import Plan
-from stacks.common import place_role, place_rule
-from stacks.fast_path import place_fast_path
-from stacks.organization import default_tags
 
 LAST_COMMIT = "1c9258c"  # the last commit whose stacks/account.py is this layout
 

@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 import yaml
 
+from orgguard.stacks.account_module import GLOBAL_MODULE, REGIONAL_MODULE
 from orgguard.synth.build import MANIFEST_FILE, synthesize
-from stacks.account_module import GLOBAL_MODULE, REGIONAL_MODULE
 from tests.synth import legacy_account_layout
 from tests.synth.conftest import ACCOUNT_EXAMPLE, ROOT, run_cli, stack_json
 

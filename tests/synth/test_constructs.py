@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from cdktf import App, TerraformStack, Testing
 
-from modules.config import (
+from orgguard.constructs.config import (
     ConfigConfigRule,
     ConfigRemediationConfiguration,
     ExecutionControls,
@@ -20,9 +20,9 @@ from modules.config import (
     Source,
     SsmControls,
 )
-from modules.iam import IamRole, IamRolePolicy
-from modules.provider import AssumeRole, AwsProvider
-from modules.ssm import SsmDocument
+from orgguard.constructs.iam import IamRole, IamRolePolicy
+from orgguard.constructs.provider import AssumeRole, AwsProvider
+from orgguard.constructs.ssm import SsmDocument
 from orgguard.synth.build import synthesize
 from tests.synth.conftest import ROOT
 

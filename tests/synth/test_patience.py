@@ -14,8 +14,8 @@ from pathlib import Path
 
 import pytest
 
-from modules.base import Timeouts
-from modules.provider import AWS_PROVIDER_VERSION
+from orgguard.constructs.base import Timeouts
+from orgguard.constructs.provider import AWS_PROVIDER_VERSION
 from tests.synth.conftest import ROOT, stack_json
 
 

@@ -14,11 +14,11 @@ from typing import Any
 from cdktf import TerraformStack
 from constructs import Construct
 
-from modules.provider import AssumeRole, AwsProvider
+from orgguard.constructs.provider import AssumeRole, AwsProvider
+from orgguard.stacks.account_module import AccountBaseline, provider_alias
+from orgguard.stacks.backend import place_backend
+from orgguard.stacks.organization import default_tags
 from orgguard.synth.plan import Plan
-from stacks.account_module import AccountBaseline, provider_alias
-from stacks.backend import place_backend
-from stacks.organization import default_tags
 
 
 class AccountStack(TerraformStack):

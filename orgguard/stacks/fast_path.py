@@ -7,7 +7,7 @@ import json
 from cdktf import TerraformProvider, TerraformResource
 from constructs import Construct
 
-from modules.events import CloudwatchEventRule, CloudwatchEventTarget, InputTransformer, RetryPolicy
+from orgguard.constructs.events import CloudwatchEventRule, CloudwatchEventTarget, InputTransformer, RetryPolicy
 from orgguard.synth.plan import Plan, role_arn
 
 

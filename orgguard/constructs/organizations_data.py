@@ -12,7 +12,7 @@ from typing import Any, ClassVar
 from cdktf import TerraformDataSource, TerraformProvider
 from constructs import Construct
 
-from modules.base import _hcl, to_terraform
+from orgguard.constructs.base import _hcl, to_terraform
 
 
 class AwsDataSource(TerraformDataSource):

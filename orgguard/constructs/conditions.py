@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from modules.base import escape_literal, quote_hcl
+from orgguard.constructs.base import escape_literal, quote_hcl
 
 Kind = Literal["precondition", "postcondition"]
 

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from cdktf import TerraformProvider, TerraformResource
 from constructs import Construct
 
-from modules.base import AwsResource
+from orgguard.constructs.base import AwsResource
 
 
 class CloudwatchEventRule(AwsResource):

@@ -8,7 +8,7 @@ from typing import Any
 from cdktf import TerraformProvider, TerraformProviderGeneratorMetadata
 from constructs import Construct
 
-from modules.base import _hcl, to_terraform
+from orgguard.constructs.base import _hcl, to_terraform
 
 AWS_PROVIDER_SOURCE = "hashicorp/aws"
 # Emitted as required_providers.aws.version in every stack. ~> 5.100 admits 5.100.x, the provider the suite

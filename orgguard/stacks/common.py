@@ -7,7 +7,7 @@ import json
 from cdktf import TerraformProvider
 from constructs import Construct
 
-from modules.config import (
+from orgguard.constructs.config import (
     ConfigConfigRule,
     ConfigRemediationConfiguration,
     CustomPolicyDetails,
@@ -18,7 +18,7 @@ from modules.config import (
     SourceDetail,
     SsmControls,
 )
-from modules.iam import IamRole, IamRolePolicy
+from orgguard.constructs.iam import IamRole, IamRolePolicy
 from orgguard.manifest import ControlEntry, RoleEntry, for_account
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from cdktf import TerraformProvider, TerraformResource
 from constructs import Construct
 
-from modules.base import AwsResource
+from orgguard.constructs.base import AwsResource
 
 
 class IamRole(AwsResource):

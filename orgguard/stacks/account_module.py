@@ -29,12 +29,12 @@ from typing import Any
 
 from cdktf import App, TerraformResource, TerraformStack
 
-from modules.provider import AWS_PROVIDER_SOURCE, AWS_PROVIDER_VERSION
-from modules.ssm import SsmDocument
 from orgguard.config.load import ConfigError
+from orgguard.constructs.provider import AWS_PROVIDER_SOURCE, AWS_PROVIDER_VERSION
+from orgguard.constructs.ssm import SsmDocument
+from orgguard.stacks.common import place_role, place_rule
+from orgguard.stacks.fast_path import place_fast_path
 from orgguard.synth.plan import Plan
-from stacks.common import place_role, place_rule
-from stacks.fast_path import place_fast_path
 
 GLOBAL_MODULE = "orgguard-account-global"
 REGIONAL_MODULE = "orgguard-account-regional"

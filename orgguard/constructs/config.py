@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from cdktf import TerraformProvider, TerraformResource
 from constructs import Construct
 
-from modules.base import AwsResource, Timeouts
+from orgguard.constructs.base import AwsResource, Timeouts
 
 # The provider waits 10 minutes (create, update) and 20 (delete) by default, while AWS deploys the pack into
 # every member account; organizations of a few dozen accounts already take longer (hashicorp/terraform-provider-

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from cdktf import TerraformProvider, TerraformResource
 from constructs import Construct
 
-from modules.base import AwsResource, Timeouts
+from orgguard.constructs.base import AwsResource, Timeouts
 
 # Each StackSet operation rolls out to every account of the target OUs (in waves of max_concurrent_percentage);
 # the provider's default wait is 30 minutes for instances and for a StackSet update. A StackSet has only an

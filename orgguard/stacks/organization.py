@@ -7,7 +7,8 @@ import json
 from cdktf import TerraformLocal, TerraformStack
 from constructs import Construct
 
-from modules.cloudformation import (
+from orgguard.catalog import CATALOG
+from orgguard.constructs.cloudformation import (
     AutoDeployment,
     CloudformationStackSet,
     CloudformationStackSetInstance,
@@ -16,24 +17,23 @@ from modules.cloudformation import (
     StackSetInstanceOperationPreferences,
     StackSetOperationPreferences,
 )
-from modules.conditions import Condition, ConditionsMixin
-from modules.config import ConfigOrganizationConformancePack
-from modules.organizations import ControltowerControl, OrganizationsPolicy, OrganizationsPolicyAttachment
-from modules.organizations_data import (
+from orgguard.constructs.conditions import Condition, ConditionsMixin
+from orgguard.constructs.config import ConfigOrganizationConformancePack
+from orgguard.constructs.organizations import ControltowerControl, OrganizationsPolicy, OrganizationsPolicyAttachment
+from orgguard.constructs.organizations_data import (
     ControltowerControls,
     OrganizationalUnitDescendantAccounts,
     OrganizationsOrganization,
 )
-from modules.provider import AwsProvider, DefaultTags
-from modules.ssm import SsmDocument
-from orgguard.catalog import CATALOG
+from orgguard.constructs.provider import AwsProvider, DefaultTags
+from orgguard.constructs.ssm import SsmDocument
 from orgguard.iam.policy import minified
 from orgguard.manifest import ControlTowerControl
+from orgguard.stacks.backend import place_backend
+from orgguard.stacks.common import place_role
+from orgguard.stacks.fast_path import place_fast_path
 from orgguard.synth.limits import PACK_EXCLUDED_ACCOUNTS_MAX
 from orgguard.synth.plan import Plan, legacy_control_tower_arn
-from stacks.backend import place_backend
-from stacks.common import place_role
-from stacks.fast_path import place_fast_path
 
 
 def default_tags(plan: Plan) -> DefaultTags:

@@ -8,7 +8,7 @@ from typing import Any
 from cdktf import TerraformProvider, TerraformResource
 from constructs import Construct
 
-from modules.base import AwsResource
+from orgguard.constructs.base import AwsResource
 
 
 class OrganizationsPolicy(AwsResource):
