@@ -262,15 +262,16 @@ class Token:
 
 
 def install() -> None:
-    """Put the stand-ins where `import cdktf` and `import constructs` will find them."""
-    fake_cdktf = types.ModuleType("cdktf")
+    """Put the stand-ins where `import cdktn` (and `import cdktf`) and `import constructs` will find them."""
+    fake_cdktf = types.ModuleType("cdktn")
     for name in ("App", "TerraformStack", "TerraformBackend", "LocalBackend", "S3Backend",
                  "S3BackendAssumeRoleConfig", "TerraformLocal", "TerraformResource", "TerraformDataSource",
                  "TerraformProvider", "TerraformProviderGeneratorMetadata", "TerraformResourceLifecycle", "Token"):
         setattr(fake_cdktf, name, globals()[name])
     fake_constructs = types.ModuleType("constructs")
     fake_constructs.Construct = Construct  # type: ignore[attr-defined]
-    sys.modules["cdktf"], sys.modules["constructs"] = fake_cdktf, fake_constructs
+    sys.modules["cdktn"] = sys.modules["cdktf"] = fake_cdktf
+    sys.modules["constructs"] = fake_constructs
 
 
 def main() -> int:

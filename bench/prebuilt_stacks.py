@@ -33,6 +33,10 @@ os.environ.setdefault("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "20")
 
 import cdktf
 
+# cdktf-cdktf-provider-aws 21.x is built on cdktf 0.21; the product imports CDK Terrain (`cdktn`, the same API).
+# Both sides must share one library, so the product's `cdktn` is cdktf here (bench only).
+sys.modules["cdktn"] = cdktf
+
 PACKAGE = "cdktf_cdktf_provider_aws"
 _UNBUILT: list[_Stand] = []
 

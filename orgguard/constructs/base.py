@@ -15,7 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
-from cdktf import TerraformProvider, TerraformResource, TerraformResourceLifecycle
+from cdktn import TerraformProvider, TerraformResource, TerraformResourceLifecycle
 from constructs import Construct
 
 _DURATION = re.compile(r"^(?=[0-9])([0-9]+h)?([0-9]+m)?([0-9]+s)?$")

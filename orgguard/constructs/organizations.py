@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from cdktf import TerraformProvider, TerraformResource
+from cdktn import TerraformProvider, TerraformResource
 from constructs import Construct
 
 from orgguard.constructs.base import AwsResource

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any, ClassVar
 
-from cdktf import TerraformDataSource, TerraformProvider
+from cdktn import TerraformDataSource, TerraformProvider
 from constructs import Construct
 
 from orgguard.constructs.base import _hcl, to_terraform

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from cdktf import TerraformProvider, TerraformResource
+from cdktn import TerraformProvider, TerraformResource
 from constructs import Construct
 
 from orgguard.constructs.base import AwsResource

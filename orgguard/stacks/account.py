@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from cdktf import TerraformStack
+from cdktn import TerraformStack
 from constructs import Construct
 
 from orgguard.constructs.provider import AssumeRole, AwsProvider

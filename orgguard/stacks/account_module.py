@@ -27,7 +27,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from cdktf import App, TerraformResource, TerraformStack
+from cdktn import App, TerraformResource, TerraformStack
 
 from orgguard.config.load import ConfigError
 from orgguard.constructs.provider import AWS_PROVIDER_SOURCE, AWS_PROVIDER_VERSION

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from cdktf import LocalBackend, S3Backend, S3BackendAssumeRoleConfig, TerraformBackend, TerraformStack
+from cdktn import LocalBackend, S3Backend, S3BackendAssumeRoleConfig, TerraformBackend, TerraformStack
 
 from orgguard.manifest import StateBackend
 from orgguard.synth.plan import Plan

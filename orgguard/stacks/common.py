@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from cdktf import TerraformProvider
+from cdktn import TerraformProvider
 from constructs import Construct
 
 from orgguard.constructs.config import (

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from cdktf import TerraformProvider, TerraformResource
+from cdktn import TerraformProvider, TerraformResource
 from constructs import Construct
 
 from orgguard.constructs.events import CloudwatchEventRule, CloudwatchEventTarget, InputTransformer, RetryPolicy

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from cdktf import TerraformLocal, TerraformStack
+from cdktn import TerraformLocal, TerraformStack
 from constructs import Construct
 
 from orgguard.catalog import CATALOG

@@ -13,7 +13,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from cdktf import App, TerraformStack
+from cdktn import App, TerraformStack
 
 from orgguard.config.load import ConfigError, load_governance
 from orgguard.manifest import Manifest

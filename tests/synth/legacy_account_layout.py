@@ -11,7 +11,7 @@ from __future__ import annotations
 from pathlib import Path
 from unittest import mock
 
-from cdktf import App, LocalBackend, TerraformStack
+from cdktn import App, LocalBackend, TerraformStack
 from constructs import Construct
 
 from orgguard.constructs.provider import AssumeRole, AwsProvider

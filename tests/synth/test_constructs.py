@@ -9,7 +9,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from cdktf import App, TerraformStack, Testing
+from cdktn import App, TerraformStack, Testing
 
 from orgguard.constructs.config import (
     ConfigConfigRule,

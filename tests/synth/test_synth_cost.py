@@ -11,7 +11,7 @@ import collections
 from pathlib import Path
 from unittest import mock
 
-import cdktf
+import cdktn
 import pytest
 import yaml
 from jsii._kernel.providers import process
@@ -34,8 +34,8 @@ def _counted(run) -> tuple[int, collections.Counter]:
     """Round trips to node while `run()` executes, and cdktf calls that have a pure-Python equivalent."""
     sent = collections.Counter()
     avoidable = collections.Counter()
-    send, is_unresolved = process._NodeProcess.send, cdktf.Token.is_unresolved
-    add_override = cdktf.TerraformElement.add_override
+    send, is_unresolved = process._NodeProcess.send, cdktn.Token.is_unresolved
+    add_override = cdktn.TerraformElement.add_override
 
     def counting_send(self, request, response_type):
         sent[type(request).__name__] += 1
@@ -51,8 +51,8 @@ def _counted(run) -> tuple[int, collections.Counter]:
         return add_override(self, path, value)
 
     with mock.patch.object(process._NodeProcess, "send", counting_send), \
-            mock.patch.object(cdktf.Token, "is_unresolved", staticmethod(counting_is_unresolved)), \
-            mock.patch.object(cdktf.TerraformElement, "add_override", counting_add_override):
+            mock.patch.object(cdktn.Token, "is_unresolved", staticmethod(counting_is_unresolved)), \
+            mock.patch.object(cdktn.TerraformElement, "add_override", counting_add_override):
         run()
     return sum(sent.values()), avoidable
 
