@@ -17,6 +17,7 @@ from orgguard.exitcodes import ExitCode
 from orgguard.manifest import MANIFEST_FILE, Manifest, ManifestError, load_manifest
 from orgguard.review.approval import GateResult, evaluate_gate, load_approval
 from orgguard.review.diff import diff_manifests
+from orgguard.review.embedded import embedded_exemption_problems
 from orgguard.review.errors import ReviewError
 from orgguard.review.render import render_report
 
@@ -30,12 +31,17 @@ class _Refused(Exception):
 
 def read_manifest(path: Path, role: str) -> Manifest:
     """Load a manifest through the one loader (bounded, schema- and hash-checked); the plan under review
-    must match the files beside it, a previous plan may have been archived alone."""
+    must match the files beside it, a previous plan may have been archived alone. The exemptions embedded in
+    the runbook files beside the plan must be the manifest's own: the report and the gate read that list."""
     files = "if_present" if role == "manifest" else "skip"
     try:
-        return load_manifest(path, files=files, role=role)
+        manifest = load_manifest(path, files=files, role=role)
     except ManifestError as exc:
         raise _Refused(exc.problems) from None
+    problems = embedded_exemption_problems(manifest, path.parent, f"{role} {path}") if role == "manifest" else []
+    if problems:
+        raise _Refused(problems)
+    return manifest
 
 
 def register(subparsers: Any) -> None:

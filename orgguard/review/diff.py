@@ -3,7 +3,8 @@
 Most changes are for reading (a parameter, a document hash); a few can quietly weaken the guardrails
 across hundreds of accounts, and those become flags a pipeline gate refuses without approval:
 a widened permission, a control disabled or removed, remediation downgraded, a new excluded account,
-a region or OU dropped, an exemption added or extended.
+a region or OU dropped, an exemption added or extended, a runbook or template whose content changed,
+or a guardrail weakened in place (fewer restricted ports, no fast path, remediation that gives up sooner).
 """
 
 from __future__ import annotations
@@ -21,6 +22,8 @@ DOWNGRADED = "remediation-downgraded"
 EXCLUSION = "new-exclusion"
 SCOPE = "scope-reduced"
 EXEMPTION = "exemption-added"
+RUNBOOK = "runbook-changed"
+WEAKENED = "guardrail-weakened"
 
 FLAG_TITLES = {
     WIDENED: "WIDENED PERMISSION",
@@ -29,9 +32,30 @@ FLAG_TITLES = {
     EXCLUSION: "NEW EXCLUDED ACCOUNT",
     SCOPE: "SCOPE REDUCED",
     EXEMPTION: "EXEMPTION ADDED",  # also an existing one extended
+    RUNBOOK: "RUNBOOK CHANGED",  # a document's or template's content: what runs is no longer what was reviewed
+    WEAKENED: "GUARDRAIL WEAKENED",
 }
 
 _MODE_RANK = {"automatic": 2, "manual": 1, "off": 0}
+# Remediation tuning that makes a guardrail give up sooner, and in which direction (botocore config model,
+# RemediationConfiguration and SsmControls): "If MaximumAutomaticAttempts remediation attempts have been made
+# under RetryAttemptSeconds, a remediation exception will be added to the resource" -- so fewer attempts or a
+# longer window put Config's own exception on a group a member keeps failing (review item 1); a lower
+# ErrorPercentage stops SSM running the rule's automations after fewer errors; a lower concurrency fixes
+# fewer resources at once.
+_WEAKER_WHEN = {
+    "maximum_automatic_attempts": ("lowered", "Config excepts a failing resource after fewer failed runs"),
+    "retry_attempt_seconds": ("raised", "failed runs count towards Config's own exception over a longer window"),
+    "error_percentage": ("lowered", "SSM stops running this rule's automations after fewer errors"),
+    "concurrent_execution_rate_percentage": ("lowered", "fewer non-compliant resources are fixed at a time"),
+}
+# Config's defaults when a field is absent (same model): 5 attempts, 60 s, 50 % errors, 10 % concurrency.
+_TUNING_DEFAULTS = {
+    "maximum_automatic_attempts": 5,
+    "retry_attempt_seconds": 60,
+    "error_percentage": 50,
+    "concurrent_execution_rate_percentage": 10,
+}
 _TUNING = (
     "target_version",
     "maximum_automatic_attempts",
@@ -145,6 +169,7 @@ def _diff_control(diff: ManifestDiff, old: ControlEntry, new: ControlEntry) -> N
     if o.policy_text != n.policy_text:
         diff.change("control", cid, "rule Guard policy text changed")
     _diff_mapping(diff, "control", cid, "rule parameter", o.input_parameters, n.input_parameters)
+    _flag_fewer_ports(diff, old, new)
     ro, rn = old.remediation, new.remediation
     if ro.mode != rn.mode:
         words = f"remediation {ro.mode} → {rn.mode}"
@@ -158,12 +183,59 @@ def _diff_control(diff: ManifestDiff, old: ControlEntry, new: ControlEntry) -> N
             diff.change("control", cid, words)
     for attr in ("document", "role", *_TUNING):
         if getattr(ro, attr) != getattr(rn, attr):
-            diff.change("control", cid, f"remediation {attr}: {_fmt(getattr(ro, attr))} → {_fmt(getattr(rn, attr))}")
+            words = f"remediation {attr}: {_fmt(getattr(ro, attr))} → {_fmt(getattr(rn, attr))}"
+            why = _weaker_tuning(attr, getattr(ro, attr), getattr(rn, attr))
+            if why and new.enabled and rn.mode == "automatic":
+                diff.flag(WEAKENED, cid, f"{words}: {why}")
+            else:
+                diff.change("control", cid, words)
     _diff_mapping(diff, "control", cid, "remediation parameter", dict(ro.parameters), dict(rn.parameters))
     if old.caveats != new.caveats:
         diff.change("control", cid, "caveats changed")
     if len(diff.changes) + len(diff.flags) > before:
         diff.changed_controls.append(cid)
+
+
+def _ports(values: Any) -> set[str]:
+    """Port numbers in a rule parameter or a StaticValues list: single values or comma-separated lists."""
+    out: set[str] = set()
+    for v in values or []:
+        out |= {p.strip() for p in str(v).split(",") if p.strip()}
+    return out
+
+
+def _restricted_ports(entry: ControlEntry) -> set[str]:
+    """The ports a control detects (rule parameters blockedPort1..5 / blockedPorts) and remediates
+    (the runbook's RestrictedPorts)."""
+    params = entry.rule.input_parameters
+    detected = _ports(v for k, v in params.items() if k.startswith("blockedPort"))
+    restricted = entry.remediation.parameters.get("RestrictedPorts")
+    return detected | _ports(restricted.static_values if restricted else [])
+
+
+def _flag_fewer_ports(diff: ManifestDiff, old: ControlEntry, new: ControlEntry) -> None:
+    if not new.enabled:
+        return  # disabling is flagged on its own
+    lost = _restricted_ports(old) - _restricted_ports(new)
+    if lost:
+        ports = ", ".join(sorted(lost, key=lambda p: (len(p), p)))
+        diff.flag(
+            WEAKENED,
+            new.id,
+            f"port(s) {ports} no longer restricted: open rules to them are neither detected nor revoked",
+        )
+
+
+def _weaker_tuning(attr: str, before: Any, after: Any) -> str | None:
+    """Why a tuning change weakens remediation, or None."""
+    if attr not in _WEAKER_WHEN:
+        return None
+    direction, why = _WEAKER_WHEN[attr]
+    old = _TUNING_DEFAULTS[attr] if before is None else before
+    new = _TUNING_DEFAULTS[attr] if after is None else after
+    if (new < old) if direction == "lowered" else (new > old):
+        return why
+    return None
 
 
 def _diff_controls(diff: ManifestDiff, old: Manifest | None, new: Manifest) -> None:
@@ -216,7 +288,7 @@ def _diff_roles(diff: ManifestDiff, old: Manifest | None, new: Manifest) -> None
             diff.change("role", name, f"used by: {_fmt(prev.used_by)} → {_fmt(role.used_by)}")
     for name in before:
         if name not in after:
-            diff.change("role", name, "role removed")
+            diff.flag(WEAKENED, f"role {name}", "role removed: the runbooks that run as it fail")
 
 
 def _diff_documents(diff: ManifestDiff, old: Manifest | None, new: Manifest) -> None:
@@ -228,15 +300,19 @@ def _diff_documents(diff: ManifestDiff, old: Manifest | None, new: Manifest) -> 
             diff.change("document", name, f"document added (sha256 {doc.sha256})")
             continue
         if prev.sha256 != doc.sha256:
-            diff.change("document", name, f"content changed: sha256 {prev.sha256} → {doc.sha256}")
+            diff.flag(
+                RUNBOOK,
+                f"document {name}",
+                f"content changed (sha256 {prev.sha256[:12]}… → {doc.sha256[:12]}…): review the script and its "
+                "embedded exemptions before approving",
+            )
         for attr in ("revokes", "never_touches"):
             if getattr(prev, attr) != getattr(doc, attr):
                 diff.change("document", name, f"{attr.replace('_', ' ')}: {getattr(doc, attr)}")
-        if prev.regions != doc.regions:
-            diff.change("document", name, f"regions: {_fmt(prev.regions)} → {_fmt(doc.regions)}")
+        _diff_list(diff, f"document {name}", "region", prev.regions, doc.regions, True)
     for name in before:
         if name not in after:
-            diff.change("document", name, "document removed")
+            diff.flag(WEAKENED, f"document {name}", "document removed: remediation that uses it cannot run")
 
 
 def _diff_list(
@@ -281,14 +357,22 @@ def _diff_scope(diff: ManifestDiff, old: Manifest | None, new: Manifest) -> None
             diff.change("conformance pack", label, "pack added")
         else:
             if prev.template_sha256 != pack.template_sha256:
-                diff.change("conformance pack", label, "template changed")
-            _diff_list(diff, f"conformance pack {label}", "rule", prev.rules, pack.rules, False)
+                diff.flag(
+                    RUNBOOK,
+                    f"conformance pack {label}",
+                    "template content changed: review the rules and remediation bindings it deploys",
+                )
+            _diff_list(diff, f"conformance pack {label}", "rule", prev.rules, pack.rules, True)
         previously = set(prev.excluded_accounts) if prev else excluded_before
         for acct in pack.excluded_accounts:
             if acct not in previously and acct not in (org_excluded - excluded_before):
                 diff.flag(EXCLUSION, f"account {acct}", f"excluded from conformance pack {label}")
     for key in packs_before.keys() - packs_after.keys():
-        diff.change("conformance pack", f"{key[0]} ({key[1]})", "pack removed")
+        diff.flag(
+            SCOPE,
+            f"conformance pack {key[0]} ({key[1]})",
+            "pack removed: its rules no longer detect or remediate in that region",
+        )
     sets_before = _by(old.stack_sets, "name") if old else {}
     for ss in new.stack_sets:
         prev = sets_before.get(ss.name)
@@ -298,10 +382,14 @@ def _diff_scope(diff: ManifestDiff, old: Manifest | None, new: Manifest) -> None
         _diff_list(diff, f"StackSet {ss.name}", "target OU", prev.target_ous, ss.target_ous, True)
         _diff_list(diff, f"StackSet {ss.name}", "region", prev.regions, ss.regions, True)
         if prev.template_sha256 != ss.template_sha256:
-            diff.change("stackset", ss.name, "template changed")
+            diff.flag(
+                RUNBOOK,
+                f"StackSet {ss.name}",
+                f"template content changed: review the {ss.purpose} it deploys into every member account",
+            )
     for name in sets_before:
         if name not in {s.name for s in new.stack_sets}:
-            diff.change("stackset", name, "StackSet removed")
+            diff.flag(SCOPE, f"StackSet {name}", "StackSet removed: member accounts lose what it deployed")
 
 
 def _diff_control_tower(diff: ManifestDiff, old: Manifest | None, new: Manifest) -> None:
@@ -367,11 +455,24 @@ def _diff_exemptions(diff: ManifestDiff, old: Manifest | None, new: Manifest) ->
 def _diff_misc(diff: ManifestDiff, old: Manifest | None, new: Manifest) -> None:
     if old is None:
         return
-    if old.fast_path != new.fast_path:
-        if new.fast_path is None:
-            diff.change("fast path", "EventBridge", "fast path removed: remediation waits for Config evaluation")
+    o, n = old.fast_path, new.fast_path
+    if o != n:
+        if n is None:
+            diff.flag(WEAKENED, "fast path", "fast path removed: an open rule stays open until Config evaluates it")
+        elif o is None:
+            diff.change("fast path", n.rule_name, "fast path added")
         else:
-            diff.change("fast path", new.fast_path.rule_name, "fast path added or changed")
+            lost = [r for r in o.regions if r not in n.regions]
+            if lost:
+                diff.flag(WEAKENED, "fast path", f"no longer in region(s) {_fmt(lost)}")
+            if o.event_pattern != n.event_pattern or o.routes != n.routes:
+                diff.flag(
+                    WEAKENED,
+                    "fast path",
+                    "event patterns or targets changed: review which ingress changes still start the runbook",
+                )
+            elif not lost:
+                diff.change("fast path", n.rule_name, "fast path changed")
     removed = [t for t in old.recorder_resource_types if t not in new.recorder_resource_types]
     if removed:
         diff.change("recorder", "resource types", f"no longer required: {_fmt(removed)}")

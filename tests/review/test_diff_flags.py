@@ -138,8 +138,9 @@ def test_removed_region_is_flagged() -> None:
         d["conformance_packs"] = [p for p in d["conformance_packs"] if p["region"] != "ap-northeast-1"]
 
     new, diff = changed(edit)
-    assert kinds(diff) == [SCOPE]
+    assert kinds(diff) == [SCOPE, SCOPE]  # the region, and the pack that covered it
     assert "region ap-northeast-1 removed" in diff.flags[0].detail
+    assert "pack removed" in diff.flags[1].detail
     assert_loud(new, diff, "SCOPE REDUCED", "ap-northeast-1")
 
 
