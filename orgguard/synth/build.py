@@ -135,6 +135,13 @@ def synthesize(config_path: Path, out_dir: Path, *, hcl: bool = False, account: 
             "was (state included): run `terraform destroy` there to remove what it deployed, then delete it",
             file=sys.stderr,
         )
+    for rel in report.kept_stale:
+        print(
+            f"orgguard: warning: {out_dir / rel} is no longer written by this synth (synth without --hcl?), but "
+            "terraform state or .terraform/ is beside it, so it is kept as it was: re-run with the option that "
+            "wrote it to update it, or move that state to the stack's new directory, then delete it",
+            file=sys.stderr,
+        )
     return plan.manifest
 
 

@@ -7,7 +7,10 @@ state and its last `cdk.tf.json`, which `terraform destroy` needs) and is report
 
 What synth wrote last time is read from `.orgguard-synth.json` (or, for an output written before that
 record existed, from the old plan manifests); those files that this synth no longer writes are removed,
-outside the directories of stacks this synth did not write.
+outside the directories of stacks this synth did not write, and never from a directory that holds terraform
+state or `.terraform/` (e.g. `hcl/<stack>/main.tf` after a synth without `--hcl`): without its configuration,
+the next `terraform apply` there would plan to destroy everything the state holds. Such a file is kept and
+reported, like a dropped stack.
 
 The move is a transaction of renames inside one file system: the new file is renamed over the old one
 after the old one was renamed into a backup directory, and any failure puts every file back where it
@@ -42,6 +45,8 @@ PROTECTED = (
     "*_override.tf",
     "*_override.tf.json",
 )
+# A directory holding one of these was applied from: its configuration is never removed (see module docstring).
+STATEFUL = ("*.tfstate", "*.tfstate.*", ".terraform")
 STACK_DIRS = ("stacks", "hcl")  # <dir>/<stack name>/...: per-stack trees
 # Shapes of the files synth writes; a recorded path outside them is never removed, whatever the record says.
 SYNTH_SHAPES = (
@@ -64,6 +69,7 @@ class OutputError(Exception):
 class InstallReport:
     kept_stacks: list[str] = field(default_factory=list)  # stack directories no longer in the plan, left as is
     removed: list[str] = field(default_factory=list)  # stale files of an earlier synth
+    kept_stale: list[str] = field(default_factory=list)  # stale, but terraform state or .terraform/ is beside them
 
 
 def protected(rel: PurePosixPath) -> bool:
@@ -80,6 +86,15 @@ def _safe(rel: object) -> PurePosixPath | None:
     if not any(fnmatch.fnmatchcase(rel, shape) for shape in SYNTH_SHAPES):
         return None
     return path
+
+
+def _beside_state(out: Path, rel: PurePosixPath) -> bool:
+    """Whether terraform was run in the file's directory (state or `.terraform/` there), so it must stay."""
+    try:
+        names = [entry.name for entry in os.scandir(out / rel.parent)]
+    except OSError:
+        return False
+    return any(fnmatch.fnmatchcase(name, pattern) for name in names for pattern in STATEFUL)
 
 
 def _files(root: Path) -> list[PurePosixPath]:
@@ -202,6 +217,11 @@ def install(staging: Path, out: Path, *, plan_stacks: set[str]) -> InstallReport
         for rel in _previous(out) - set(written)
         if not (rel.parts[0] in STACK_DIRS and len(rel.parts) > 2 and rel.parts[1] not in written_stacks)
     )
+    report.kept_stale = [str(rel) for rel in stale if _beside_state(out, rel)]
+    stale = [rel for rel in stale if str(rel) not in report.kept_stale]
+    if report.kept_stale:  # still synth's: the next synth warns again, or removes it once the state is gone
+        record = {"version": 1, "files": [str(r) for r in written if str(r) != RECORD] + report.kept_stale}
+        (staging / RECORD).write_text(json.dumps(record, indent=1) + "\n")
     stacks_dir = out / "stacks"
     if stacks_dir.is_dir():
         report.kept_stacks = sorted(

@@ -118,8 +118,31 @@ def test_dropping_hcl_removes_the_hcl_synth_wrote_but_not_state_beside_it(tmp_pa
     synthesize(EXAMPLE, out)
     assert not (out / "hcl" / REGION / "main.tf").exists()
     assert not (out / "hcl" / REGION).exists()  # emptied by synth alone: pruned
-    assert not (out / "hcl" / GLOBAL / "main.tf").exists()
     assert hcl_state.read_text() == "applied from the HCL copy"
+
+
+@pytest.mark.parametrize("applied", ["terraform.tfstate", ".terraform"])
+def test_dropping_hcl_keeps_the_configuration_beside_state_and_warns(tmp_path: Path, applied: str) -> None:
+    """Review item 9: synth without --hcl removed hcl/<stack>/main.tf beside its state, and the next apply
+    there planned to destroy everything. Now it stays, with one warning line per kept file, every synth."""
+    out = tmp_path / "cdktf.out"
+    synthesize(EXAMPLE, out, hcl=True)
+    config = (out / "hcl" / GLOBAL / "main.tf").read_bytes()
+    beside = out / "hcl" / GLOBAL / applied
+    if applied == ".terraform":  # a remote backend: no local state, only what `terraform init` wrote
+        beside.mkdir()
+        (beside / "terraform.tfstate").write_text('{"backend": {"type": "s3"}}')
+    else:
+        beside.write_text('{"version": 4, "serial": 9}')
+    for _ in range(2):
+        result = run_cli("synth", "--config", str(EXAMPLE), "--out", str(out))
+        assert result.returncode == 0, result.stderr
+        assert (out / "hcl" / GLOBAL / "main.tf").read_bytes() == config
+        warnings = [line for line in result.stderr.splitlines() if f"hcl/{GLOBAL}/main.tf" in line]
+        assert len(warnings) == 1 and "kept as it was" in warnings[0] and "state" in warnings[0], result.stderr
+    assert not (out / "hcl" / REGION).exists()  # nothing was applied there: removed as before
+    synthesize(EXAMPLE, out, hcl=True)  # --hcl again: the kept file is synth's and is brought up to date
+    assert (out / "hcl" / GLOBAL / "main.tf").exists() and (out / "hcl" / REGION / "main.tf").exists()
 
 
 def test_output_of_an_earlier_version_without_a_record(tmp_path: Path) -> None:
