@@ -8,12 +8,14 @@ who approved, why, and optionally until when.
 from __future__ import annotations
 
 import datetime as dt
+import os
+import stat
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from orgguard.config.load import ConfigError, read_yaml
 from orgguard.exitcodes import ExitCode
 from orgguard.review.diff import Flag, ManifestDiff
 from orgguard.review.errors import ReviewError
@@ -35,15 +37,59 @@ class Approval(BaseModel):
         None, description="Optional: when it was approved (ISO date or time); the verifier's evidence records it"
     )
 
+    @field_validator("approved_by", "reason")
+    @classmethod
+    def _has_text(cls, v: str) -> str:
+        """Evidence names a person and a reason: blank or invisible text is no approval."""
+        if not v.strip() or not any(ch.isprintable() and not ch.isspace() for ch in v):
+            raise ValueError("must contain text, not only spaces")
+        if any(not ch.isprintable() for ch in v):
+            raise ValueError("contains control or bidirectional-override characters; write plain text")
+        return v
+
+
+MAX_APPROVAL_BYTES = 64 * 1024  # an approval is a few lines; anything larger was not written by a person
+
+
+def _read_bounded(path: Path) -> str:
+    """The approval's text: a regular file only (a FIFO would block, /dev/zero never ends), at most
+    MAX_APPROVAL_BYTES, strict UTF-8; every refusal is one ReviewError line."""
+    try:
+        # O_NONBLOCK: opening a FIFO with no writer returns at once instead of hanging; fstat then refuses it.
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
+    except OSError as exc:
+        raise ReviewError(f"cannot read approval file {path}: {exc.strerror or exc}; pass an existing file") from None
+    if not stat.S_ISREG(os.fstat(fd).st_mode):
+        os.close(fd)
+        raise ReviewError(f"approval file {path} is not a regular file (a directory, device or pipe); pass a file")
+    with os.fdopen(fd, "rb") as handle:
+        try:
+            raw = handle.read(MAX_APPROVAL_BYTES + 1)
+        except OSError as exc:
+            raise ReviewError(
+                f"cannot read approval file {path}: {exc.strerror or exc}; pass a readable file"
+            ) from None
+    if len(raw) > MAX_APPROVAL_BYTES:
+        raise ReviewError(
+            f"approval file {path} is larger than {MAX_APPROVAL_BYTES // 1024} KiB; an approval is a few lines: "
+            "manifest_sha256, approved_by, reason"
+        )
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise ReviewError(f"approval file {path} is not UTF-8 text (byte {exc.start}); save it as UTF-8") from None
+
 
 def load_approval(path: Path) -> Approval:
-    """Read an approval file; any problem becomes a one-line ReviewError naming the fix."""
+    """Read an approval file; any problem becomes a one-line ReviewError naming the fix.
+
+    Parsed with the governance file's YAML reader (orgguard.config.load.read_yaml): bounded depth and alias
+    expansion, duplicate keys refused, YAML 1.2 booleans; JSON is YAML."""
+    text = _read_bounded(path)
     try:
-        data = yaml.safe_load(path.read_text())
-    except OSError as exc:
-        raise ReviewError(f"cannot read approval file {path}: {exc.strerror}; pass an existing file") from exc
-    except yaml.YAMLError as exc:
-        raise ReviewError(f"approval file {path} is not valid YAML/JSON: {str(exc).splitlines()[0]}") from exc
+        data = read_yaml(text, str(path))
+    except ConfigError as exc:
+        raise ReviewError(f"approval file {path} is not valid YAML/JSON: {exc.problems[0]}") from None
     if not isinstance(data, dict):
         raise ReviewError(f"approval file {path} must be a mapping with manifest_sha256, approved_by and reason")
     if isinstance(data.get("manifest_sha256"), int):
@@ -58,6 +104,8 @@ def load_approval(path: Path) -> Approval:
             "against_sha256": "use the 64 lower-case hex digits of the previous manifest",
             "expires": "write a date as YYYY-MM-DD",
             "approved_at": "write a date or time as YYYY-MM-DD or YYYY-MM-DDTHH:MM:SSZ",
+            "approved_by": "name the person (or the ticket's approver) who approved",
+            "reason": "say why the flagged changes are acceptable",
         }.get(where, "allowed keys: manifest_sha256, approved_by, reason, expires, against_sha256, approved_at")
         raise ReviewError(f"approval file {path}: {where}: {err['msg']}; {hint}") from exc
 
