@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
+import re
 from pathlib import Path
 from typing import Any, Literal
 
@@ -210,6 +212,13 @@ class StackEntry(_Model):
     backend: StateBackend = Field(default_factory=StateBackend)
 
 
+class SynthFile(_Model):
+    """A Terraform file synth wrote and terraform applies, bound to the plan by its hash (the approval covers it)."""
+
+    path: str = Field(description="stacks/<stack>/cdk.tf.json, hcl/<stack>/main.tf or modules/<module>/main.tf.json")
+    sha256: str = Field(pattern="^[0-9a-f]{64}$", description="SHA-256 hex of the file's bytes")
+
+
 class Exclusion(_Model):
     account_id: str
     reason: str
@@ -274,6 +283,11 @@ class Manifest(_Model):
     fast_path: FastPathEntry | None
     stacks: list[StackEntry]
     recorder_resource_types: list[str] = Field(description="Union of resource types the enabled controls need")
+    files: list[SynthFile] = Field(
+        default_factory=list,
+        description="Every stack file (HCL too, when written) and shared module file of the plan, with its hash; "
+        "`--account` records the same list as a full synth (orgguard/synth/build.py)",
+    )
 
     def enabled_controls(self) -> list[ControlEntry]:
         return [c for c in self.controls if c.enabled]
@@ -285,7 +299,10 @@ class Manifest(_Model):
         return next(r for r in self.roles if r.name == name)
 
     def to_json(self) -> str:
-        return json.dumps(self.model_dump(mode="json"), indent=2, sort_keys=True) + "\n"
+        data = self.model_dump(mode="json")
+        if not data["files"]:  # a manifest from before file hashes keeps its bytes, so its approval still matches
+            del data["files"]
+        return json.dumps(data, indent=2, sort_keys=True) + "\n"
 
     def sha256(self) -> str:
         """Hash that an approval file names (see orgguard.review)."""
@@ -432,6 +449,87 @@ def artifact_problems(manifest: Manifest, base: Path, *, require: bool = True) -
     return problems
 
 
+SYNTH_FILE_SHAPES = re.compile(r"(stacks/[^/]+/cdk\.tf\.json|hcl/[^/]+/main\.tf|modules/[^/]+/main\.tf\.json)")
+MAX_SYNTH_FILE_BYTES = MAX_MANIFEST_BYTES
+
+
+def _sha256_bounded(path: Path, limit: int) -> tuple[str, bool]:
+    """(sha256 hex, within limit) of a file, read in chunks so a huge file costs no memory."""
+    digest, size = hashlib.sha256(), 0
+    with path.open("rb") as handle:
+        while size <= limit and (chunk := handle.read(1 << 20)):
+            digest.update(chunk)
+            size += len(chunk)
+    return digest.hexdigest(), size <= limit
+
+
+def synth_file_problems(manifest: Manifest, base: Path, *, require: bool = True) -> list[str]:
+    """What terraform applies matches the plan: each recorded stack, HCL and module file that is present
+    hashes to its recorded sha256 (an absent one cannot be applied: `--account` writes one stack, HCL only
+    with --hcl). With ``require``, a plan stack's `cdk.tf.json` or (account mode) a module file that is
+    present must be recorded, so dropping a record from the manifest does not unbind its file."""
+    problems: list[str] = []
+    root = base.resolve()
+    seen: set[str] = set()
+    for i, entry in enumerate(manifest.files):
+        where, rel = f"files[{i}]", entry.path
+        if not SYNTH_FILE_SHAPES.fullmatch(rel) or ".." in rel.split("/") or rel in seen:
+            what = "is recorded twice" if rel in seen else "is not a stack, HCL or module file synth writes"
+            problems.append(f"{where}.path {rel[:80]!r} {what}; {_REGENERATE}")
+            continue
+        seen.add(rel)
+        path = root / rel
+        if not path.is_file():
+            continue
+        if not path.resolve().is_relative_to(root):
+            problems.append(f"{where}.path {rel[:80]!r} points outside the manifest's directory; {_REGENERATE}")
+            continue
+        try:
+            actual, within = _sha256_bounded(path, MAX_SYNTH_FILE_BYTES)
+        except OSError as exc:
+            problems.append(f"{where}: cannot read {rel} ({exc.strerror or exc}); make it readable")
+            continue
+        if not within:
+            problems.append(f"{where}: {rel} is larger than {MAX_SYNTH_FILE_BYTES // 2**20} MiB; {_REGENERATE}")
+        elif actual != entry.sha256:
+            problems.append(
+                f"{where}: {rel} has sha256 {actual[:16]}..., the manifest records {entry.sha256[:16]}...: the file "
+                "changed after synth, or an earlier synth left it; restore it, or re-run `orgguard synth` (without "
+                "--account) and approve anew"
+            )
+    if require:
+        present = [f"stacks/{s.name}/cdk.tf.json" for s in manifest.stacks]
+        if manifest.mode == "account" and (root / "modules").is_dir():
+            present += sorted(f"modules/{d.name}/main.tf.json" for d in (root / "modules").iterdir())
+        for rel in present:
+            if rel not in seen and os.path.lexists(root / rel):
+                problems.append(
+                    f"files: no hash recorded for {rel}, which is beside the manifest, so the plan does not bind what "
+                    f"terraform applies there; {_REGENERATE} (this orgguard records it)"
+                )
+    return problems
+
+
+def consistency_problems(manifest: Manifest) -> list[str]:
+    """Fields that name each other agree: an enabled control's remediation document and role, and the fast
+    path's, are in `documents` / `roles` (else the verifier would check a binding to nothing)."""
+    problems: list[str] = []
+    documents, roles = {d.name for d in manifest.documents}, {r.name for r in manifest.roles}
+    named = [
+        (f"controls[{i}] ({c.id}).remediation", c.remediation.document, c.remediation.role)
+        for i, c in enumerate(manifest.controls)
+        if c.enabled and c.remediation.mode != "off"
+    ]
+    if manifest.fast_path is not None:
+        named.append(("fast_path", manifest.fast_path.document, manifest.fast_path.role))
+    for where, document, role in named:
+        if document not in documents:
+            problems.append(f"{where}.document {str(document)[:80]!r} is not among documents; {_REGENERATE}")
+        if role not in roles:
+            problems.append(f"{where}.role {str(role)[:80]!r} is not among roles; {_REGENERATE}")
+    return problems
+
+
 def load_manifest(path: str | Path, *, files: FileCheck = "require", role: str = "manifest") -> Manifest:
     """The one way to read a manifest (review, verify, canary): bounded in size and depth, schema-checked,
     and with ``files`` the documents and templates beside it checked against their recorded hashes.
@@ -457,8 +555,10 @@ def load_manifest(path: str | Path, *, files: FileCheck = "require", role: str =
         where = ".".join(str(p) for p in err["loc"]) or "(top level)"
         more = f" ({exc.error_count()} problem(s) in total)" if exc.error_count() > 1 else ""
         raise ManifestError([f"{who} is invalid at {where[:120]}: {err['msg'][:160]}; {_REGENERATE}{more}"]) from None
+    problems = consistency_problems(manifest)
     if files != "skip":
-        problems = artifact_problems(manifest, file.parent, require=files == "require")
-        if problems:
-            raise ManifestError([f"{who}: {p}" for p in problems])
+        problems += artifact_problems(manifest, file.parent, require=files == "require")
+        problems += synth_file_problems(manifest, file.parent, require=files == "require")
+    if problems:
+        raise ManifestError([f"{who}: {p}" for p in problems])
     return manifest
