@@ -18,6 +18,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
+from orgguard.errors import ManifestError  # re-exported: the loader's callers import it from here
+
 MANIFEST_VERSION = 1
 ACCOUNT_PLACEHOLDER = "${AWS::AccountId}"
 
@@ -326,14 +328,6 @@ MAX_ARTIFACT_BYTES = 4 * 1024 * 1024  # SSM documents are <= 64 KB, pack/StackSe
 MAX_DEPTH = 64  # synth writes about 10 levels (policy conditions, event patterns)
 FileCheck = Literal["require", "if_present", "skip"]
 _REGENERATE = "regenerate it with `orgguard synth`"
-
-
-class ManifestError(ValueError):
-    """Why a manifest cannot be used: one line per problem, each naming the field and the fix."""
-
-    def __init__(self, problems: list[str]) -> None:
-        self.problems = problems
-        super().__init__("\n".join(problems))
 
 
 class _DuplicateKey(Exception):

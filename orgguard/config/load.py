@@ -24,24 +24,14 @@ from yaml.events import AliasEvent, MappingEndEvent, SequenceEndEvent
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from orgguard.config.models import Governance
+from orgguard.errors import ConfigError  # re-exported: the config loader's callers import it from here
 
 MAX_FILE_BYTES = 1_048_576  # 1 MiB; a 1,000-account file is ~120 KB, and the pure-Python reader does ~1 MB/s
 MAX_DEPTH = 32  # a governance file nests 5 levels deep
 MAX_VALUES = 100_000  # scalars + collections after alias expansion; a 1,000-account file has ~5,000
-MAX_PROBLEMS = 50  # lines printed; the rest are counted
-MAX_LINE = 240  # characters of one problem (the file name comes in front)
 EXCERPT = 60  # characters of a quoted value
 
 _MERGE_TAG = "tag:yaml.org,2002:merge"
-
-
-class ConfigError(Exception):
-    """Invalid input; `problems` holds one human line per problem."""
-
-    def __init__(self, source: str, problems: list[str]):
-        self.source = source
-        self.problems = _bounded(problems)  # every producer's lines stay short and few
-        super().__init__("\n".join(f"{source}: {p}" for p in problems))
 
 
 class _Refused(Exception):
@@ -59,13 +49,6 @@ def excerpt(value: Any) -> str:
     """A short repr of any value, bounded in time and length however large or deep the value is."""
     text = _repr.repr(value)
     return text if len(text) <= EXCERPT + 10 else text[:EXCERPT] + "…"
-
-
-def _short_line(line: str) -> str:
-    """Keep a problem line readable: cut the middle of an overlong one, keeping the fix at its end."""
-    if len(line) <= MAX_LINE:
-        return line
-    return line[: MAX_LINE - 81] + " … " + line[-78:]
 
 
 def _where(node: Node | Any) -> str:
@@ -268,13 +251,6 @@ def read_yaml(text: str, source: str = "<governance>") -> Any:
     if loader.duplicates:
         raise ConfigError(source, loader.duplicates)
     return data
-
-
-def _bounded(problems: list[str]) -> list[str]:
-    lines = [_short_line(p) for p in problems[:MAX_PROBLEMS]]
-    if len(problems) > MAX_PROBLEMS:
-        lines.append(f"… and {len(problems) - MAX_PROBLEMS} more problem(s) not shown; fix these first")
-    return lines
 
 
 def _path(loc: tuple[Any, ...]) -> str:

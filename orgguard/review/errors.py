@@ -1,7 +1,7 @@
-"""The one error type the review CLI turns into a one-line message and exit code 2."""
+"""The one error type the review CLI turns into a one-line message and exit code 2 (see orgguard/errors.py)."""
 
 from __future__ import annotations
 
+from orgguard.errors import ReviewError
 
-class ReviewError(ValueError):
-    """Bad input (manifest, approval file, arguments): the message names the problem and the fix."""
+__all__ = ["ReviewError"]

@@ -9,7 +9,8 @@ import threading
 from pathlib import Path
 from typing import Any
 
-from orgguard.sandbox.sandbox import Sandbox, SandboxError
+from orgguard.errors import SandboxError
+from orgguard.sandbox.sandbox import Sandbox
 
 
 def register(subparsers: Any) -> None:

@@ -16,19 +16,20 @@ import boto3
 import botocore.session
 import yaml
 
-from orgguard.config.load import ConfigError, read_yaml
+# The product's public interfaces only: its error hierarchy and the governance file's own YAML reader.
+from orgguard.config.load import read_yaml
+from orgguard.errors import ConfigError, SandboxError
+from orgguard.sandbox import extra
 from orgguard.sandbox.org import (
     MANAGEMENT_ACCESS_KEY,
     MANAGEMENT_SECRET_KEY,
     MEMBER_ROLE,
     FakeOrg,
 )
+from orgguard.sandbox.terraform import apply_stacks
 
 START_TIMEOUT_S = 60.0
-
-
-class SandboxError(RuntimeError):
-    """The sandbox could not start, or an operation against it failed."""
+__all__ = ["Sandbox", "SandboxError"]
 
 
 class Sandbox:
@@ -62,6 +63,8 @@ class Sandbox:
         self.stop()
 
     def start(self) -> None:
+        if extra.missing():  # the server needs moto and waitress, which only `orgguard[sandbox]` installs
+            raise SandboxError(extra.install_hint())
         self.workdir.mkdir(parents=True, exist_ok=True)
         ready = self.workdir / "sandbox-ready.json"
         ready.unlink(missing_ok=True)
@@ -211,6 +214,4 @@ class Sandbox:
 
     def apply(self, synth_out: Path, *, stacks: list[str] | None = None) -> None:
         """Real terraform init + apply of the synthesized stacks against this sandbox."""
-        from orgguard.sandbox.terraform import apply_stacks
-
         apply_stacks(self, Path(synth_out), stacks=stacks)

@@ -14,10 +14,32 @@ import shutil
 import subprocess
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
-if TYPE_CHECKING:
-    from orgguard.sandbox.sandbox import Sandbox
+import boto3
+
+from orgguard.errors import SandboxError
+from orgguard.manifest import MANIFEST_FILE
+
+
+class _Org(Protocol):
+    management_account_id: str
+
+
+class Sandbox(Protocol):
+    """What applying needs from a running sandbox (orgguard.sandbox.Sandbox is one); a protocol, so this
+    module does not import the class that imports it."""
+
+    workdir: Path
+    endpoint_url: str
+
+    @property
+    def org(self) -> _Org: ...
+
+    def env(self) -> dict[str, str]: ...
+
+    def session(self, account_id: str | None = None, region: str | None = None) -> boto3.Session: ...
+
 
 ENDPOINT_SERVICES = (
     "cloudformation",
@@ -46,12 +68,19 @@ TRANSPORT_ERRORS = (
 )
 APPLY_ATTEMPTS = 3
 MAX_PARALLEL = 4
-PLAN_MANIFEST_NAMES = ("orgguard-manifest.json", "manifest.json")
+# The plan manifest, and the name synth gave it before it was renamed (an older output still applies).
+PLAN_MANIFEST_NAMES = (MANIFEST_FILE, "manifest.json")
 
 
 def _plan_manifest(synth_out: Path) -> dict[str, Any]:
-    from orgguard.sandbox.sandbox import SandboxError
+    """The plan's stack list and account ids, read as plain JSON on purpose.
 
+    The sandbox applies whatever a synth wrote, including outputs of earlier versions and stacks a test
+    edited by hand (tests/sandbox/test_previous_plan_shape.py), so it does not hold the plan to the current
+    schema or its file hashes as `orgguard.manifest.load_manifest` does for review and verify. It reads only
+    `stacks[].name/kind/account_id/depends_on` and `organization.deployer_account_id/management_account_id`;
+    cdktf's own manifest.json (whose `stacks` is a mapping) is skipped.
+    """
     for name in PLAN_MANIFEST_NAMES:
         path = synth_out / name
         if path.exists():
@@ -95,8 +124,6 @@ class _TransportError(RuntimeError):
 
 
 def _run(args: list[str], cwd: Path, env: dict[str, str], stack: str) -> None:
-    from orgguard.sandbox.sandbox import SandboxError
-
     try:
         done = subprocess.run(args, cwd=cwd, env=env, capture_output=True, text=True, timeout=TIMEOUT_S, check=False)
     except subprocess.TimeoutExpired as exc:
@@ -117,8 +144,6 @@ def is_transport_failure(output: str) -> bool:
 
 
 def _run_retrying(args: list[str], cwd: Path, env: dict[str, str], stack: str) -> None:
-    from orgguard.sandbox.sandbox import SandboxError
-
     for attempt in range(1, APPLY_ATTEMPTS + 1):
         try:
             _run(args, cwd, env, stack)
@@ -154,8 +179,6 @@ def _deployer_env(sandbox: Sandbox, deployer: str | None) -> dict[str, str]:
 
 def apply_stacks(sandbox: Sandbox, synth_out: Path, *, stacks: list[str] | None = None) -> None:
     """terraform init + apply of each stack (org-global first) in a working copy under the sandbox."""
-    from orgguard.sandbox.sandbox import SandboxError
-
     plan = _plan_manifest(synth_out)
     entries = list(plan["stacks"])
     if stacks is not None:
@@ -192,8 +215,6 @@ def apply_levels(entries: list[dict[str, Any]]) -> list[list[dict[str, Any]]]:
 
     The manifest's `depends_on` decides where it is recorded; otherwise the kind does (global, then the
     management account's stacks, then accounts and regions)."""
-    from orgguard.sandbox.sandbox import SandboxError
-
     names = {e["name"] for e in entries}
     if any(e.get("depends_on") for e in entries):
         deps = {e["name"]: set(e.get("depends_on") or []) & names for e in entries}

@@ -30,6 +30,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
+from orgguard.errors import OutputError  # re-exported: synth's callers import it from here
+
 RECORD = ".orgguard-synth.json"
 PLAN_MANIFEST = "orgguard-manifest.json"
 CDKTF_MANIFEST = "manifest.json"
@@ -59,10 +61,6 @@ SYNTH_SHAPES = (
     "templates/*",
     "modules/*",
 )
-
-
-class OutputError(Exception):
-    """The output directory could not be updated; the message is one line and says what was left where."""
 
 
 @dataclass
