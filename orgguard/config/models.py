@@ -95,9 +95,38 @@ def _unique(values: list[str]) -> list[str]:
     return values
 
 
+MAX_REASON = 500  # a reason is read in the report and the manifest; a page of text hides what matters
+
+
+def _plain_text(v: str) -> str:
+    """Owners and reasons land raw in the Markdown/HTML report and the manifest: control characters (ESC) and
+    invisible format characters (U+202E right-to-left override, zero-width ones) could make a reviewer read
+    something else than what is there (Trojan Source, CVE-2021-42574)."""
+    for ch in v:
+        if unicodedata.category(ch) in ("Cc", "Cf"):
+            raise ValueError(
+                f"contains the invisible or control character U+{ord(ch):04X}, which could make the report read "
+                "differently from what it holds; write plain text on one line"
+            )
+    return v
+
+
+Reason = Annotated[
+    str, Field(min_length=1, max_length=MAX_REASON), AfterValidator(_has_text), AfterValidator(_plain_text)
+]
+Owner = Annotated[str, Field(min_length=1, max_length=256), AfterValidator(_has_text), AfterValidator(_plain_text)]
+
+
+def _date_only(v: Any) -> Any:
+    """An expiry is a day: a date-time (YAML reads 2027-03-31T00:00:00Z as one) would be silently cut to its date."""
+    if isinstance(v, dt.datetime) or (isinstance(v, str) and not re.fullmatch(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", v)):
+        raise ValueError("must be a date, YYYY-MM-DD (no time: the entry holds through the end of that day, UTC)")
+    return v
+
+
 class ExcludedAccount(_Strict):
     account_id: AccountId
-    reason: Text = Field(description="Why this account is excluded; shown in the plan report")
+    reason: Reason = Field(description="Why this account is excluded; shown in the plan report (at most 500 chars)")
 
 
 class Organization(_Strict):
@@ -198,11 +227,17 @@ class KnownExemption(_Strict):
 
     account_id: AccountId
     security_group_id: str = Field(pattern=r"^sg-[0-9a-f]{8,17}$")
-    owner: Text = Field(max_length=256, description="Who answers for the exemption (e-mail or team)")
-    reason: Text
+    owner: Owner = Field(description="Who answers for the exemption (e-mail or team)")
+    reason: Reason = Field(description="Why the group stays open (at most 500 characters)")
     expires: dt.date = Field(
         description="YYYY-MM-DD, inclusive: honoured through the end of this day (UTC), remediated from the next"
     )
+
+    @field_validator("expires", mode="before")
+    @classmethod
+    def _expires_is_a_date(cls, v: Any) -> Any:
+        return _date_only(v)
+
     ticket: str | None = Field(
         None, min_length=1, max_length=128, description="Optional change or risk ticket that approved it"
     )
@@ -281,8 +316,14 @@ DEFAULT_SCP_EXEMPT_PRINCIPALS = (
     "arn:aws:iam::*:role/AWSAFTAdmin",
     "arn:aws:iam::*:role/AWSAFTExecution",
     "arn:aws:iam::*:role/AWSAFTService",
-    # Landing Zone Accelerator: its <prefix>-* roles (default prefix AWSAccelerator) and its CDK bootstrap roles
-    # (LZA implementation guide, "Performing administrator tasks", sample SCP exemptions).
+)
+# Landing Zone Accelerator: its <prefix>-* roles (default prefix AWSAccelerator) and its CDK bootstrap roles
+# (LZA implementation guide, "Performing administrator tasks", sample SCP exemptions). Not exempt by default
+# (review item 5): these names cover LZA's Lambda execution roles and the CloudFormation service role of its
+# stacks, whose code or template a member admin can change (lambda:UpdateFunctionCode, cloudformation:UpdateStack
+# need no iam:PassRole), then run as an exempt principal. scp.exempt_landing_zone_accelerator adds them, and
+# with them denies those changes on LZA's functions and stacks (orgguard/synth/scp.py LZA_SWITCHES).
+LZA_EXEMPT_PRINCIPALS = (
     "arn:aws:iam::*:role/AWSAccelerator-*",
     "arn:aws:iam::*:role/cdk-accel-*",
 )
@@ -291,7 +332,9 @@ _STACKSETS_SAMPLE = "arn:aws:iam::123456789012:role/stacksets-exec-0123456789abc
 # characters plus the * and ? wildcards (IAM User Guide, "IAM identifiers" and "IAM and AWS STS quotas").
 _ROLE_ARN = re.compile(r"^arn:(aws|\*):iam::([0-9]{12}|\*):role/(?P<path>([A-Za-z0-9+=,.@_*?-]+/)*)"
                        r"(?P<name>[A-Za-z0-9+=,.@_*?-]{1,64})$")
-_LITERAL_HEAD = 3  # a role name pattern must start with this many literal characters
+# A role name pattern must start with this many literal characters: `Adm*` (3) would exempt every existing
+# Admin* role of every member account. Six still allows one wildcard per pipeline (`aft-ex*`, `stacksets-exec-*`).
+_LITERAL_HEAD = 6
 
 
 def _exempt_pattern_problem(v: str) -> str | None:
@@ -324,10 +367,31 @@ class Scp(_Strict):
         default_factory=lambda: list(DEFAULT_SCP_EXEMPT_PRINCIPALS),
         min_length=1,
         description="IAM role ARN patterns (ArnNotLike on aws:PrincipalArn) that may still manage the guardrails: "
-        "the pipelines that own them. Replaces the default list (StackSets, Control Tower, AFT, Landing Zone "
-        "Accelerator); must keep " + STACKSETS_EXECUTION_ROLE + ". Member accounts may not create, change, assume "
-        "or pass roles matching these patterns",
+        "the pipelines that own them. Replaces the default list (StackSets, Control Tower, AFT); must keep "
+        + STACKSETS_EXECUTION_ROLE
+        + ". Member accounts may not create, change or pass roles matching these patterns, nor assume them from "
+        "their own account. A role name needs 6 literal characters before any wildcard",
     )
+    exempt_landing_zone_accelerator: bool = Field(
+        False,
+        description="Also exempt Landing Zone Accelerator's roles (AWSAccelerator-*, cdk-accel-*). Opt in only "
+        "where LZA manages Config: those names include LZA's Lambda and CloudFormation service roles, whose code "
+        "and templates a member admin could change to act as an exempt principal; with this on, the SCP also "
+        "denies changing LZA's functions and stacks to everyone else",
+    )
+    allow_stopping_automation: bool = Field(
+        False,
+        description="Let member accounts call ssm:StopAutomationExecution. Denied by default: a stopped remediation "
+        "run counts as a failure, and after maximum_automatic_attempts of them Config itself puts a remediation "
+        "exception on the resource. The deny cannot name a document, so it covers every Automation run in the "
+        "account (docs/operators.md)",
+    )
+
+    def exempt_principals(self) -> list[str]:
+        """The patterns the SCP exempts: the list, plus LZA's when opted in."""
+        extra = LZA_EXEMPT_PRINCIPALS if self.exempt_landing_zone_accelerator else ()
+        return list(dict.fromkeys([*self.exempt_principal_arns, *extra]))
+
     protect_all_config_rules: bool = Field(
         False,
         description="Also deny deleting or changing any Config rule and deleting evaluation results. Config rule "

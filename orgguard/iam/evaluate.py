@@ -14,15 +14,24 @@ It implements the parts of IAM's evaluation logic those policies use, and refuse
   A key missing from the request makes a condition false, except for the negated operators
   (``StringNotLike``, ``ArnNotLike``, ...), where it makes it true, and ``...IfExists``, where it is true
   (IAM User Guide, "IAM JSON policy elements: Condition operators");
+- policy variables in condition values (``${aws:PrincipalAccount}``), replaced by the request's value of that
+  key before comparing; ``${key, 'default'}`` takes the default when the key is absent; ``${*}``, ``${?}`` and
+  ``${$}`` are the literal characters. A variable whose key is absent and has no default is refused
+  (``UnsupportedPolicy``): AWS says such a statement "might" be invalid, so the evaluator does not guess.
+  Variables elsewhere (``Resource``) are refused as before (IAM User Guide, "IAM policy elements: Variables
+  and tags": variables work in the Resource element and in string comparisons in the Condition element, in
+  identity policies and SCPs alike);
 - decision: an explicit Deny in any policy wins; otherwise an Allow is needed; otherwise implicit deny
   (IAM User Guide, "Policy evaluation logic").
 
 Sources: https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_condition_operators.html,
-https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_evaluation-logic.html.
+https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_evaluation-logic.html,
+https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_variables.html.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
@@ -107,6 +116,37 @@ def _no_variables(values: Iterable[str], where: str) -> None:
             raise UnsupportedPolicy(f"{where} uses a policy variable ({v!r}); substitute it before evaluating")
 
 
+# ${key} or ${key, 'default'}; the key is a condition key name (service:Name, with / for tag keys).
+_VARIABLE = re.compile(r"\$\{(?P<key>[^}',]*?)\s*(?:,\s*'(?P<default>[^']*)')?\s*\}")
+_LITERALS = {"*": "*", "?": "?", "$": "$"}
+
+
+def substitute(value: str, request: Request, *, wildcards: bool = False) -> str:
+    """A condition value with its policy variables replaced from the request (see the module docstring).
+
+    ``wildcards``: the value is a *Like pattern, where ``${*}`` / ``${?}`` mean a literal * or ? that this
+    evaluator's matcher cannot express; refused rather than read as a wildcard."""
+
+    def one(m: re.Match[str]) -> str:
+        key = m.group("key").strip()
+        if key in _LITERALS:
+            if wildcards and key != "$":
+                raise UnsupportedPolicy(f"${{{key}}} (a literal {key}) in a *Like pattern is not supported")
+            return _LITERALS[key]
+        present = request.value(key)
+        if isinstance(present, str):
+            return present
+        if present is not None:
+            raise UnsupportedPolicy(f"policy variable ${{{key}}} names a key with several values")
+        if m.group("default") is not None:
+            return m.group("default")
+        raise UnsupportedPolicy(f"policy variable ${{{key}}} has no value in the request and no default")
+
+    if "${" in _VARIABLE.sub("", value):  # an unterminated or malformed ${
+        raise UnsupportedPolicy(f"malformed policy variable in {value!r}")
+    return _VARIABLE.sub(one, value)
+
+
 def _one_value(match: Callable[[str, str], bool], negated: bool, value: str, patterns: list[str]) -> bool:
     hit = any(match(value, p) for p in patterns)
     return not hit if negated else hit
@@ -117,7 +157,8 @@ def condition_holds(operator: str, key: str, patterns: list[str], request: Reque
     qualifier, _, base = operator.rpartition(":")
     if qualifier not in ("", "ForAnyValue", "ForAllValues"):
         raise UnsupportedPolicy(f"condition qualifier {qualifier!r} is not supported")
-    _no_variables(patterns, f"condition {operator} {key}")
+    wildcards = "Like" in base
+    patterns = [substitute(p, request, wildcards=wildcards) for p in patterns]
     present = request.value(key)
     if base == "Null":
         if qualifier:

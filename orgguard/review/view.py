@@ -23,6 +23,21 @@ from orgguard.review.diff import ManifestDiff
 from orgguard.review.plain import PlainStatement, account, describe
 
 SG_TYPE = "AWS::EC2::SecurityGroup"
+FAR_EXPIRY_DAYS = 2 * 366  # an exemption approved for more than two years is a decision nobody will revisit
+# Exempt patterns synth writes by default or on opt-in (orgguard/config/models.py): known, each explained there.
+_KNOWN_EXEMPT = {
+    "arn:aws:iam::*:role/stacksets-exec-*",
+    "arn:aws:iam::*:role/AWSControlTowerExecution",
+    "arn:aws:iam::*:role/AWSAFTAdmin",
+    "arn:aws:iam::*:role/AWSAFTExecution",
+    "arn:aws:iam::*:role/AWSAFTService",
+}
+_LZA_EXEMPT = {"arn:aws:iam::*:role/AWSAccelerator-*", "arn:aws:iam::*:role/cdk-accel-*"}
+NO_SCP = (
+    "NO SCP PROTECTS THE GUARDRAILS: an administrator in any member account can stop or narrow the configuration "
+    "recorder, put remediation exceptions, stop remediation runs, and delete or rewrite the runbooks, their roles "
+    "and the fast path; verify sees it only afterwards. Set scp.protect_governance_resources: true."
+)
 
 
 @dataclass(frozen=True)
@@ -74,6 +89,7 @@ class ReportView:
     roles: list[RoleView]
     exemptions: list[ExemptionView]
     caveats: list[str]
+    warnings: list[str]
     scp: list[PlainStatement]
     diff: ManifestDiff | None
     gate: GateResult | None
@@ -163,6 +179,67 @@ def _control_view(
     )
 
 
+def _exempt_patterns(manifest: Manifest) -> list[str]:
+    """The aws:PrincipalArn patterns the SCP exempts (every statement carries the same list)."""
+    found: list[str] = []
+    for st in manifest.scp.policy.get("Statement", []) if manifest.scp else []:
+        values = ((st.get("Condition") or {}).get("ArnNotLike") or {}).get("aws:PrincipalArn", [])
+        for v in [values] if isinstance(values, str) else values:
+            if isinstance(v, str) and v not in found:
+                found.append(v)
+    return found
+
+
+def protection_warnings(manifest: Manifest, today: dt.date) -> list[str]:
+    """Loud warnings: where the guardrails can be switched off or an exemption outlives its review (item 14)."""
+    out: list[str] = []
+    if manifest.mode == "organization" and manifest.scp is None:
+        out.append(NO_SCP)
+    patterns = _exempt_patterns(manifest)
+    lza = [p for p in patterns if p in _LZA_EXEMPT]
+    if lza:
+        out.append(
+            f"Landing Zone Accelerator roles are exempt ({', '.join(lza)}): they include LZA's Lambda and "
+            "CloudFormation service roles; the SCP denies changing LZA's functions and stacks to others, but any "
+            "other compute that runs as such a role in a member account acts as an exempt principal."
+        )
+    broad = [p for p in patterns if p not in _KNOWN_EXEMPT | _LZA_EXEMPT and ("*" in p or "?" in p)]
+    if broad:
+        out.append(
+            f"Exempt principal pattern(s) {', '.join(broad)} match every existing role of that name in every "
+            "member account: each becomes exempt from the SCP (new ones cannot be created there). Check that no "
+            "member-controlled role matches before approving."
+        )
+    if manifest.scp is not None:
+        actions = {a for st in manifest.scp.policy.get("Statement", []) for a in _as_list(st.get("Action"))}
+        if "ssm:StopAutomationExecution" not in actions:
+            out.append(
+                "Member accounts may stop remediation runs (scp.allow_stopping_automation): after "
+                "maximum_automatic_attempts stopped runs Config puts a remediation exception on the group itself."
+            )
+    for e in manifest.exemptions:
+        try:
+            days = (dt.date.fromisoformat(e.expires) - today).days
+        except ValueError:
+            continue
+        if days > FAR_EXPIRY_DAYS:
+            out.append(
+                f"Exemption {e.security_group_id} in {e.account_id} expires {e.expires}, more than two years ahead: "
+                "approve a nearer date and renew it if it is still needed."
+            )
+    return out
+
+
+def _as_list(value: object) -> list[str]:
+    return (
+        [value]
+        if isinstance(value, str)
+        else [v for v in value if isinstance(v, str)]
+        if isinstance(value, list)
+        else []
+    )
+
+
 def build_view(
     manifest: Manifest, diff: ManifestDiff | None = None, gate: GateResult | None = None, today: dt.date | None = None
 ) -> ReportView:
@@ -178,6 +255,7 @@ def build_view(
         roles=list(roles.values()),
         exemptions=exemptions,
         caveats=general_caveats(manifest),
+        warnings=protection_warnings(manifest, today),
         scp=describe(manifest.scp.policy) if manifest.scp else [],
         diff=diff,
         gate=gate,

@@ -22,6 +22,20 @@ resource pattern that does not match the ARN AWS authorizes, denies nothing.
 - Organization packs appear in member accounts as ``OrgConformsPack-<pack>-<suffix>``
   (``conformance-pack/<name>/<id>``).
 - Documents ``document/<name>``, default-bus rules ``rule/<name>``, roles ``role/<path><name>``.
+- ``ssm:StopAutomationExecution`` authorizes on ``automation-execution/<id>``: an execution id, never the
+  document, so the deny covers every Automation run in the account (``scp.allow_stopping_automation`` lifts it,
+  centrally). A stopped remediation run fails, and "Config will put a RemediationException on your behalf for
+  the failing resource after the 5th failed attempt" (botocore config model, MaximumAutomaticAttempts): stopping
+  runs is an off-switch as real as PutRemediationExceptions (review item 1).
+- ``sts:AssumeRole`` on an exempt role is denied only from the role's own account
+  (``"StringEqualsIfExists": {"aws:ResourceAccount": "${aws:PrincipalAccount}"}``; policy variables work in
+  condition values of SCPs, IAM User Guide "IAM policy elements: Variables and tags"): AFT's management account
+  assumes AWSAFTExecution across accounts and must not be locked out, while a member admin becoming an exempt
+  role of its own account stays denied. ``IfExists`` fails closed: were aws:ResourceAccount ever absent from an
+  AssumeRole request, the deny would still apply (the old behaviour) rather than lapse.
+- With ``scp.exempt_landing_zone_accelerator`` LZA's roles are exempt, and changing LZA's Lambda functions
+  (``function:AWSAccelerator-*``) or stacks (``stack/AWSAccelerator-*/*``) is denied to everyone else: those
+  changes need no iam:PassRole, yet run the new code as an exempt role (review item 5).
 
 Not denied, on purpose: ``DeleteRemediationExceptions`` and ``StartConfigurationRecorder`` /
 ``AssociateResourceTypes`` (they switch remediation or recording back on), ``StartRemediationExecution``,
@@ -52,6 +66,7 @@ MAX_POLICIES = SCP_MAX_ATTACHED - 1  # FullAWSAccess takes one slot
 ANYWHERE = "*"
 ROLE, EXEMPT_ROLE, SERVICE_ROLE = "role", "exempt-role", "service-role"
 DOCUMENT, PACK, REMEDIATION, RULE = "document", "pack", "remediation", "rule"
+EXECUTION, LZA_FUNCTION, LZA_STACK = "automation-execution", "lza-function", "lza-stack"
 
 
 @dataclass(frozen=True)
@@ -79,6 +94,11 @@ OFF_SWITCHES: tuple[OffSwitch, ...] = (
     OffSwitch("config:PutRemediationExceptions", (ANYWHERE,), "exempts a resource from auto-remediation"),
     OffSwitch("config:PutRemediationConfigurations", (REMEDIATION,), "rebinds or disables auto-remediation"),
     OffSwitch("config:DeleteRemediationConfiguration", (REMEDIATION,), "unbinds the runbook"),
+    OffSwitch(
+        "ssm:StopAutomationExecution",
+        (EXECUTION,),
+        "stops remediation runs until Config excepts the resource itself (maximum_automatic_attempts)",
+    ),
     # The packs.
     OffSwitch("config:DeleteConformancePack", (PACK,), "deletes the pack's rules and bindings"),
     OffSwitch("config:PutConformancePack", (PACK,), "rewrites the pack"),
@@ -126,8 +146,26 @@ ALL_CONFIG_RULES: tuple[OffSwitch, ...] = (
 )
 
 
+# Landing Zone Accelerator's own compute, denied when its roles are exempt (scp.exempt_landing_zone_accelerator).
+LZA_SWITCHES: tuple[OffSwitch, ...] = (
+    OffSwitch("lambda:UpdateFunctionCode", (LZA_FUNCTION,), "runs new code as LZA's exempt execution role"),
+    OffSwitch("lambda:UpdateFunctionConfiguration", (LZA_FUNCTION,), "adds a layer or handler to LZA's function"),
+    OffSwitch("cloudformation:UpdateStack", (LZA_STACK,), "runs a new template as LZA's exempt service role"),
+    OffSwitch("cloudformation:CreateChangeSet", (LZA_STACK,), "stages a template for LZA's service role"),
+    OffSwitch("cloudformation:ExecuteChangeSet", (LZA_STACK,), "runs it"),
+    OffSwitch("cloudformation:DeleteStack", (LZA_STACK,), "deletes an LZA stack as its service role"),
+)
+STOP_AUTOMATION = "ssm:StopAutomationExecution"
+ASSUME_ROLE = "sts:AssumeRole"
+
+
 def off_switches(gov: Governance) -> tuple[OffSwitch, ...]:
-    return OFF_SWITCHES + (ALL_CONFIG_RULES if gov.scp.protect_all_config_rules else ())
+    base = tuple(s for s in OFF_SWITCHES if not (gov.scp.allow_stopping_automation and s.action == STOP_AUTOMATION))
+    return (
+        base
+        + (ALL_CONFIG_RULES if gov.scp.protect_all_config_rules else ())
+        + (LZA_SWITCHES if gov.scp.exempt_landing_zone_accelerator else ())
+    )
 
 
 def resource_patterns(
@@ -144,6 +182,9 @@ def resource_patterns(
         PACK: [f"arn:aws:config:*:*:conformance-pack/OrgConformsPack-{pack_name}-*"],
         REMEDIATION: [f"arn:aws:config:*:*:remediation-configuration/{prefix}-*"],
         RULE: [f"arn:aws:events:*:*:rule/{prefix}-*"],
+        EXECUTION: ["arn:aws:ssm:*:*:automation-execution/*"],
+        LZA_FUNCTION: ["arn:aws:lambda:*:*:function:AWSAccelerator-*"],
+        LZA_STACK: ["arn:aws:cloudformation:*:*:stack/AWSAccelerator-*/*"],
     }
 
 
@@ -154,7 +195,7 @@ def statements(gov: Governance, pack_name: str, roles: Sequence[RoleEntry]) -> l
     actions of several kinds with the union of their resources. The exempt principals are one
     ``ArnNotLike`` list in every statement (splitting that list would deny the exempt principals).
     """
-    exempt = list(gov.scp.exempt_principal_arns)
+    exempt = gov.scp.exempt_principals()
     patterns = resource_patterns(gov.name_prefix, pack_name, (r.path for r in roles), exempt)
     condition = {"ArnNotLike": {"aws:PrincipalArn": exempt}}
     switches = off_switches(gov)
@@ -163,11 +204,19 @@ def statements(gov: Governance, pack_name: str, roles: Sequence[RoleEntry]) -> l
     exempt_only = [s.action for s in switches if s.targets == (EXEMPT_ROLE,)]
     scoped = [s for s in switches if s.action not in account_wide and s.action not in exempt_only]
     scoped_resources = [p for s in scoped for t in s.targets for p in patterns[t]]
-    return [
+    passing = [a for a in exempt_only if a != ASSUME_ROLE]
+    same_account = {**condition, "StringEqualsIfExists": {"aws:ResourceAccount": "${aws:PrincipalAccount}"}}
+    out = [
         statement("DenyConfigAndOrgOffSwitches", "Deny", account_wide, ["*"], condition),
         statement("ProtectGuardrailResources", "Deny", [s.action for s in scoped], scoped_resources, condition),
-        statement("NoUseOfExemptRoles", "Deny", exempt_only, patterns[EXEMPT_ROLE], condition),
     ]
+    if passing:
+        out.append(statement("NoUseOfExemptRoles", "Deny", passing, patterns[EXEMPT_ROLE], condition))
+    if ASSUME_ROLE in exempt_only:
+        out.append(
+            statement("NoAssumingExemptRolesInTheirAccount", "Deny", [ASSUME_ROLE], patterns[EXEMPT_ROLE], same_account)
+        )
+    return out
 
 
 def _size(stmts: Sequence[dict[str, Any]]) -> int:
@@ -225,7 +274,7 @@ def protection(gov: Governance, pack_name: str, roles: Sequence[RoleEntry], sour
         raise ConfigError(
             source,
             [
-                f"scp.exempt_principal_arns: with {len(gov.scp.exempt_principal_arns)} patterns the SCP does not fit: "
+                f"scp.exempt_principal_arns: with {len(gov.scp.exempt_principals())} patterns the SCP does not fit: "
                 f"{need} over {MAX_POLICIES} policies of {SCP_MAX_CHARACTERS:,} characters (an OU takes "
                 f"{SCP_MAX_ATTACHED} SCPs, FullAWSAccess included); exempt fewer roles, e.g. one wildcard per pipeline"
             ],

@@ -234,3 +234,64 @@ def test_random_statements_agree_with_the_reference(
     assert statement_applies(statement, Request(action, resource, context)) == reference(
         statement, action, resource, principal
     )
+
+
+# -- policy variables in condition values -----------------------------------------------------------
+
+SAME_ACCOUNT = {"StringEquals": {"aws:ResourceAccount": "${aws:PrincipalAccount}"}}
+
+
+def test_a_variable_in_a_condition_value_takes_the_requests_value() -> None:
+    role = "arn:aws:iam::222222222222:role/AWSAFTExecution"
+    st_ = deny("sts:AssumeRole", "*", Condition=SAME_ACCOUNT)
+    same = req("sts:AssumeRole", role, aws__ResourceAccount="222222222222", aws__PrincipalAccount="222222222222")
+    other = req("sts:AssumeRole", role, aws__ResourceAccount="222222222222", aws__PrincipalAccount="333333333333")
+    assert statement_applies(st_, same) and not statement_applies(st_, other)
+    # Before variables were evaluated, this statement was refused outright.
+    negated = deny("sts:AssumeRole", "*", Condition={"StringNotEquals": SAME_ACCOUNT["StringEquals"]})
+    assert statement_applies(negated, other) and not statement_applies(negated, same)
+
+
+def test_variable_defaults_literals_and_missing_keys() -> None:
+    st_ = deny(Condition={"StringLike": {"aws:PrincipalTag/team": "${aws:PrincipalTag/owner, 'none'}-*"}})
+    assert statement_applies(st_, Request("a:B", "*", {"aws:PrincipalTag/team": "none-x"}))
+    tagged = {"aws:PrincipalTag/team": "ops-x", "aws:PrincipalTag/owner": "ops"}
+    assert statement_applies(st_, Request("a:B", "*", tagged))
+    assert not statement_applies(st_, Request("a:B", "*", {**tagged, "aws:PrincipalTag/owner": "dev"}))
+    # ${*} is a literal *, not a wildcard
+    literal = deny(Condition={"StringEquals": {"k": "a${*}"}})
+    assert statement_applies(literal, req("a:B", k="a*")) and not statement_applies(literal, req("a:B", k="ab"))
+    with pytest.raises(UnsupportedPolicy, match="literal"):
+        statement_applies(deny(Condition={"StringLike": {"k": "a${*}"}}), req("a:B", k="a*"))
+    with pytest.raises(UnsupportedPolicy, match="no value in the request"):
+        statement_applies(deny(Condition=SAME_ACCOUNT), req("a:B", aws__ResourceAccount="1"))
+    with pytest.raises(UnsupportedPolicy, match="malformed"):
+        statement_applies(deny(Condition={"StringEquals": {"k": "${aws:PrincipalAccount"}}), req("a:B", k="1"))
+
+
+ACCOUNTS = [None, "111111111111", "222222222222"]
+VAR_OPERATORS = ["StringEquals", "StringNotEquals", "StringEqualsIfExists", "StringNotEqualsIfExists", "StringLike"]
+
+
+def variable_reference(op: str, principal_account: str | None, resource_account: str | None) -> bool:
+    """Written from the IAM docs: substitute, then compare; a missing key is false, or true when negated or
+    IfExists."""
+    negated = "Not" in op
+    if resource_account is None:
+        return negated or op.endswith("IfExists")
+    equal = resource_account == principal_account
+    return equal != negated
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.sampled_from(VAR_OPERATORS), st.sampled_from(ACCOUNTS[1:]), st.sampled_from(ACCOUNTS))
+def test_random_variable_conditions_agree_with_the_reference(
+    op: str, principal_account: str, resource_account: str | None
+) -> None:
+    statement = deny(Condition={op: {"aws:ResourceAccount": "${aws:PrincipalAccount}"}})
+    context = {"aws:PrincipalAccount": principal_account}
+    if resource_account is not None:
+        context["aws:ResourceAccount"] = resource_account
+    assert statement_applies(statement, Request("sts:AssumeRole", "*", context)) == variable_reference(
+        op, principal_account, resource_account
+    )

@@ -168,7 +168,7 @@ def test_scp_denies_tampering_except_to_stacksets_and_control_tower(org_out, org
     assert tf["provider"]["aws"][0]["allowed_account_ids"] == ["111111111111"]
     assert "aws_organizations_policy" not in stack_json(org_out, "orgguard-org-global")["resource"]
     (policy,) = tf["resource"]["aws_organizations_policy"].values()
-    content = json.loads(policy["content"])
+    content = json.loads(policy["content"].replace("$${", "${"))  # terraform sends $${ as ${ (a policy variable)
     assert content == org_manifest.scp.policy
     assert all(s["Effect"] == "Deny" for s in content["Statement"])
     attachments = tf["resource"]["aws_organizations_policy_attachment"].values()

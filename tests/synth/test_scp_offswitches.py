@@ -23,7 +23,11 @@ from orgguard.synth.build import MANIFEST_FILE, synthesize
 from orgguard.synth.scp import (
     ANYWHERE,
     DOCUMENT,
+    EXECUTION,
     EXEMPT_ROLE,
+    LZA_FUNCTION,
+    LZA_STACK,
+    LZA_SWITCHES,
     MAX_POLICIES,
     OFF_SWITCHES,
     PACK,
@@ -127,6 +131,9 @@ ORDINARY = [
     f"arn:aws:iam::{MEMBER}:role/team/AWSControlTowerExecution",
     f"arn:aws:iam::{MEMBER}:role/stacksets-exec",
     f"arn:aws:iam::{MEMBER}:role/my-cdk-accel-role",
+    # Landing Zone Accelerator's roles are exempt only when opted in (review item 5).
+    f"arn:aws:iam::{MEMBER}:role/AWSAccelerator-Account-CustomResourceRole",
+    f"arn:aws:iam::{MEMBER}:role/cdk-accel-cfn-exec-role-{MEMBER}-{REGION}",
 ]
 # One real role of each default exempt pipeline.
 EXEMPT = [
@@ -135,6 +142,8 @@ EXEMPT = [
     f"arn:aws:iam::{MEMBER}:role/AWSAFTAdmin",
     f"arn:aws:iam::{MEMBER}:role/AWSAFTExecution",
     f"arn:aws:iam::{MEMBER}:role/AWSAFTService",
+]
+LZA = [
     f"arn:aws:iam::{MEMBER}:role/AWSAccelerator-Account-CustomResourceRole",
     f"arn:aws:iam::{MEMBER}:role/cdk-accel-cfn-exec-role-{MEMBER}-{REGION}",
 ]
@@ -190,6 +199,9 @@ def names(manifest: Manifest) -> dict[str, list[dict[str, str]]]:
         ],
         REMEDIATION: [{"RemediationConfigurationId": r} for r in rules],
         RULE: [{"RuleName": fast.route_rule_name(i + 1)} for i in range(len(fast.routes))] if fast else [],
+        EXECUTION: [{"AutomationExecutionId": "4c1d2e3f-aaaa-bbbb-cccc-0123456789ab"}],
+        LZA_FUNCTION: [{"FunctionName": "AWSAccelerator-SecurityStack-ConfigRuleRemediation-1a2b3c"}],
+        LZA_STACK: [{"StackName": f"AWSAccelerator-SecurityStack-{MEMBER}-{REGION}", "Id": "5e6f7a8b"}],
     }
 
 
@@ -202,6 +214,9 @@ MARKERS = {
     PACK: "conformance-pack/",
     REMEDIATION: "remediation-configuration/",
     RULE: ":rule/${RuleName}",
+    EXECUTION: ":automation-execution/",
+    LZA_FUNCTION: ":function:",
+    LZA_STACK: ":stack/",
 }
 
 
@@ -227,12 +242,22 @@ def problem_lines(stderr: str) -> list[str]:
     return [line for line in stderr.strip().splitlines() if not line.startswith("orgguard:")]
 
 
+def account_of(arn: str) -> str | None:
+    parts = arn.split(":")
+    return parts[4] if len(parts) > 5 and parts[4] else None
+
+
 def as_principal(request: Request, principal: str) -> Request:
-    return Request(request.action, request.resource, {"aws:PrincipalArn": principal})
+    """The request as ``principal`` makes it, with the context keys IAM adds: the caller's account and, for a
+    resource that names one, the resource's account."""
+    context = {"aws:PrincipalArn": principal, "aws:PrincipalAccount": account_of(principal) or ""}
+    if (resource_account := account_of(request.resource)) is not None:
+        context["aws:ResourceAccount"] = resource_account
+    return Request(request.action, request.resource, context)
 
 
-def off_switch_requests(manifest: Manifest) -> list[tuple[str, Request]]:
-    return [(s.why, r) for s in OFF_SWITCHES for t in s.targets for r in requests_for(manifest, s.action, t)]
+def off_switch_requests(manifest: Manifest, switches: Any = OFF_SWITCHES) -> list[tuple[str, Request]]:
+    return [(s.why, r) for s in switches for t in s.targets for r in requests_for(manifest, s.action, t)]
 
 
 def policies(entry: ScpEntry) -> list[dict[str, Any]]:
@@ -280,7 +305,7 @@ def test_the_exempt_pipelines_keep_every_off_switch(org_manifest: Manifest) -> N
         ("ssm:CreateDocument", "arn:aws:ssm:eu-west-1:1:document/orgguard-sg-revoke", "arn:aws:iam::1:role/Admin"),
         ("iam:CreateRole", "arn:aws:iam::1:role/orgguard-sg-revoke", "arn:aws:iam::1:role/Admin"),
         ("iam:CreateRole", "arn:aws:iam::1:role/stacksets-exec-mine", "arn:aws:iam::1:role/Admin"),
-        ("iam:PassRole", f"arn:aws:iam::1:role/cdk-accel-cfn-exec-role-1-{REGION}", "arn:aws:iam::1:role/Admin"),
+        ("iam:PassRole", "arn:aws:iam::1:role/AWSAFTExecution", "arn:aws:iam::1:role/Admin"),
         ("organizations:LeaveOrganization", "*", "arn:aws:iam::1:root"),
         (
             "config:PutConformancePack",
@@ -292,12 +317,12 @@ def test_the_exempt_pipelines_keep_every_off_switch(org_manifest: Manifest) -> N
 def test_off_switches_the_previous_scp_left_open_are_denied_now(
     org_manifest: Manifest, action: str, resource: str, principal: str
 ) -> None:
-    request = Request(action, resource, {"aws:PrincipalArn": principal})
+    request = as_principal(Request(action, resource), principal)
     assert scp_decision([OLD_SCP], request) is Decision.ALLOW
     assert scp_decision(policies(org_manifest.scp), request) is Decision.EXPLICIT_DENY
 
 
-def test_the_previous_scp_locked_aft_and_lza_out_and_this_one_does_not(org_manifest: Manifest) -> None:
+def test_the_previous_scp_locked_aft_out_and_this_one_does_not(org_manifest: Manifest) -> None:
     request = Request("config:PutConfigurationRecorder", "*")
     for pipeline in EXEMPT[2:]:
         assert scp_decision([OLD_SCP], as_principal(request, pipeline)) is Decision.EXPLICIT_DENY
@@ -332,7 +357,7 @@ def test_the_previous_scp_locked_aft_and_lza_out_and_this_one_does_not(org_manif
 )
 def test_ordinary_work_and_the_verifier_are_not_denied(org_manifest: Manifest, action: str, resource: str) -> None:
     sar_resource_templates(action)
-    request = Request(action, resource, {"aws:PrincipalArn": ORDINARY[0]})
+    request = as_principal(Request(action, resource), ORDINARY[0])
     assert scp_decision(policies(org_manifest.scp), request) is Decision.ALLOW
 
 
@@ -343,8 +368,8 @@ def test_protect_all_config_rules_also_denies_rule_changes_on_any_rule(tmp_path:
     rule = f"arn:aws:config:{REGION}:{MEMBER}:config-rule/config-rule-abc123"
     for action in ("config:DeleteConfigRule", "config:PutConfigRule", "config:DeleteEvaluationResults"):
         assert sar_resource_templates(action)
-        assert scp_decision(scps, Request(action, rule, {"aws:PrincipalArn": ORDINARY[0]})) is Decision.EXPLICIT_DENY
-        assert scp_decision(scps, Request(action, rule, {"aws:PrincipalArn": EXEMPT[0]})) is Decision.ALLOW
+        assert scp_decision(scps, as_principal(Request(action, rule), ORDINARY[0])) is Decision.EXPLICIT_DENY
+        assert scp_decision(scps, as_principal(Request(action, rule), EXEMPT[0])) is Decision.ALLOW
 
 
 def test_the_scp_is_sent_minified_within_the_quota_and_terraform_carries_exactly_it(org_out, org_manifest) -> None:
@@ -352,9 +377,13 @@ def test_the_scp_is_sent_minified_within_the_quota_and_terraform_carries_exactly
     contents = {p["name"]: p["content"] for p in tf["resource"]["aws_organizations_policy"].values()}
     assert list(contents) == [p.name for p in org_manifest.scp.policies] == ["orgguard-protect-guardrails"]
     for part in org_manifest.scp.policies:
-        assert contents[part.name] == minified(part.policy)
-        assert len(contents[part.name]) <= SCP_MAX_CHARACTERS
-        assert json.loads(contents[part.name]) == part.policy
+        # Terraform reads "${" as interpolation: the JSON carries the policy variable escaped as "$${", which
+        # terraform sends as "${aws:PrincipalAccount}" (checked with terraform 1.11: an output of "$${x}" is "${x}").
+        sent = contents[part.name].replace("$${", "${")
+        assert "${aws:PrincipalAccount}" in sent and "$${" not in sent
+        assert sent == minified(part.policy)
+        assert len(sent) <= SCP_MAX_CHARACTERS
+        assert json.loads(sent) == part.policy
     # The construct ids the single policy always had: existing state updates in place.
     assert "scp" in tf["resource"]["aws_organizations_policy"]
 
@@ -407,8 +436,10 @@ def test_an_scp_too_large_for_four_policies_is_one_line_exit_2_and_the_previous_
     ("exempt", "expected"),
     [
         (["arn:aws:iam::*:role/stacksets-exec-*", "arn:aws:iam::*:user/ci"], "scp.exempt_principal_arns[1]: "),
-        (["arn:aws:iam::*:role/stacksets-exec-*", "arn:aws:iam::*:role/*"], "at least 3 literal characters"),
-        (["arn:aws:iam::*:role/stacksets-exec-*", "arn:aws:iam::*:role/a*"], "at least 3 literal characters"),
+        (["arn:aws:iam::*:role/stacksets-exec-*", "arn:aws:iam::*:role/*"], "at least 6 literal characters"),
+        (["arn:aws:iam::*:role/stacksets-exec-*", "arn:aws:iam::*:role/a*"], "at least 6 literal characters"),
+        # review item 14: every existing Admin* role of every member account would be exempt
+        (["arn:aws:iam::*:role/stacksets-exec-*", "arn:aws:iam::*:role/Adm*"], "at least 6 literal characters"),
         (["arn:aws:iam::*:role/stacksets-exec-*", "arn:aws-cn:iam::*:role/Pipeline"], "not an IAM role ARN"),
         (["arn:aws:iam::*:role/stacksets-exec-*", FULLWIDTH_ACCOUNT], "not an IAM role"),
         (["arn:aws:iam::*:role/AWSControlTowerExecution"], "must keep arn:aws:iam::*:role/stacksets-exec-*"),
@@ -443,3 +474,114 @@ def test_a_manifest_written_before_the_split_still_reads_as_one_policy(org_manif
     manifest = Manifest.model_validate(old)
     assert [p.name for p in manifest.scp.policies] == ["orgguard-protect-guardrails"]
     assert manifest.scp.policy == {"Version": "2012-10-17", "Statement": OLD_SCP["Statement"]}
+
+
+# -- review items 1, 5 and 6 ---------------------------------------------------------------------------
+
+EXECUTION_ARN = f"arn:aws:ssm:{REGION}:{MEMBER}:automation-execution/4c1d2e3f-aaaa-bbbb-cccc-0123456789ab"
+AFT_MANAGEMENT = "210000000099"
+# The AFT management account's CodeBuild / Step Functions roles (aws-ia/terraform-aws-control_tower_account_factory)
+# and AWSAFTAdmin there assume AWSAFTExecution in each vended account.
+AFT_CALLERS = [
+    f"arn:aws:iam::{AFT_MANAGEMENT}:role/AWSAFTAdmin",
+    f"arn:aws:iam::{AFT_MANAGEMENT}:role/aft-codebuild-customizations-role",
+]
+# The statement this change replaced: sts:AssumeRole and iam:PassRole on exempt roles, from anywhere.
+OLD_NO_USE = {
+    "Version": "2012-10-17",
+    "Statement": [
+        {
+            "Sid": "NoUseOfExemptRoles",
+            "Effect": "Deny",
+            "Action": ["iam:PassRole", "sts:AssumeRole"],
+            "Resource": ["arn:aws:iam::*:role/AWSAFTExecution", "arn:aws:iam::*:role/AWSAFTAdmin"],
+            "Condition": {"ArnNotLike": {"aws:PrincipalArn": ["arn:aws:iam::*:role/AWSAFTAdmin"]}},
+        }
+    ],
+}
+
+
+def test_stopping_remediation_runs_is_denied_and_was_allowed_before(org_manifest: Manifest) -> None:
+    """A stopped run fails; after maximum_automatic_attempts failures Config excepts the group itself."""
+    request = Request("ssm:StopAutomationExecution", EXECUTION_ARN)
+    assert sar_resource_templates(request.action)
+    for principal in ORDINARY:
+        assert scp_decision([OLD_SCP], as_principal(request, principal)) is Decision.ALLOW
+        assert scp_decision(policies(org_manifest.scp), as_principal(request, principal)) is Decision.EXPLICIT_DENY
+    for principal in EXEMPT:
+        assert scp_decision(policies(org_manifest.scp), as_principal(request, principal)) is Decision.ALLOW
+
+
+def test_allow_stopping_automation_is_a_central_switch(tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    synthesize(variant(tmp_path, "g.yaml", lambda d: d["scp"].update(allow_stopping_automation=True)), out)
+    scps = policies(load_manifest(out / MANIFEST_FILE).scp)
+    request = as_principal(Request("ssm:StopAutomationExecution", EXECUTION_ARN), ORDINARY[0])
+    assert scp_decision(scps, request) is Decision.ALLOW
+    # the rest still holds
+    assert scp_decision(scps, as_principal(Request("config:PutRemediationExceptions"), ORDINARY[0])) is (
+        Decision.EXPLICIT_DENY
+    )
+
+
+def test_aft_management_account_assumes_aft_execution_across_accounts(org_manifest: Manifest) -> None:
+    """Before: assuming an exempt role was denied to every non-exempt caller wherever it sat, so a pipeline role
+    in another account (the AFT management account) was locked out (review item 6). The deny now applies only
+    from the role's own account."""
+    scps = policies(org_manifest.scp)
+    target = Request("sts:AssumeRole", f"arn:aws:iam::{MEMBER}:role/AWSAFTExecution")
+    for caller in AFT_CALLERS:
+        assert scp_decision(scps, as_principal(target, caller)) is Decision.ALLOW
+    assert scp_decision([OLD_NO_USE], as_principal(target, AFT_CALLERS[1])) is Decision.EXPLICIT_DENY
+    # A member admin still cannot become an exempt role of its own account, nor pass one.
+    for principal in ORDINARY[:2]:
+        assert scp_decision(scps, as_principal(target, principal)) is Decision.EXPLICIT_DENY
+        passing = Request("iam:PassRole", f"arn:aws:iam::{MEMBER}:role/AWSAFTExecution")
+        assert scp_decision(scps, as_principal(passing, principal)) is Decision.EXPLICIT_DENY
+    # Known limit (docs/operators.md): inside the AFT management account, aft-* roles assuming AWSAFTAdmin is
+    # same-account, so still denied if that account is under a target OU; keep it outside, or exempt its aft-*
+    # roles by account id.
+    admin = Request("sts:AssumeRole", f"arn:aws:iam::{AFT_MANAGEMENT}:role/AWSAFTAdmin")
+    assert scp_decision(scps, as_principal(admin, AFT_CALLERS[1])) is Decision.EXPLICIT_DENY
+
+
+def test_assume_role_deny_fails_closed_without_resource_account(org_manifest: Manifest) -> None:
+    """Were aws:ResourceAccount absent from a request, the deny still applies (IfExists), never lapses."""
+    request = Request(
+        "sts:AssumeRole",
+        f"arn:aws:iam::{MEMBER}:role/AWSAFTExecution",
+        {"aws:PrincipalArn": ORDINARY[0], "aws:PrincipalAccount": MEMBER},
+    )
+    assert scp_decision(policies(org_manifest.scp), request) is Decision.EXPLICIT_DENY
+
+
+def test_landing_zone_accelerator_is_not_exempt_by_default(org_manifest: Manifest) -> None:
+    """Before: AWSAccelerator-* and cdk-accel-* were exempt in every organization (review item 5)."""
+    scps = policies(org_manifest.scp)
+    for role in LZA:
+        assert scp_decision(scps, as_principal(Request("config:PutRemediationExceptions"), role)) is (
+            Decision.EXPLICIT_DENY
+        )
+    patterns = org_manifest.scp.policy["Statement"][0]["Condition"]["ArnNotLike"]["aws:PrincipalArn"]
+    assert not [p for p in patterns if "Accelerator" in p or "cdk-accel" in p]
+
+
+def test_landing_zone_accelerator_opt_in_exempts_it_and_locks_its_compute(tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    synthesize(variant(tmp_path, "g.yaml", lambda d: d["scp"].update(exempt_landing_zone_accelerator=True)), out)
+    manifest = load_manifest(out / MANIFEST_FILE)
+    scps = policies(manifest.scp)
+    assert all(len(minified(p.policy)) <= SCP_MAX_CHARACTERS for p in manifest.scp.policies)
+    requests = off_switch_requests(manifest) + off_switch_requests(manifest, LZA_SWITCHES)
+    for _, request in requests:
+        for principal in ORDINARY[:-2]:
+            assert scp_decision(scps, as_principal(request, principal)) is Decision.EXPLICIT_DENY, (request, principal)
+        for principal in [*EXEMPT, *LZA]:
+            assert scp_decision(scps, as_principal(request, principal)) is Decision.ALLOW, (request, principal)
+    # Workloads' own functions and stacks stay theirs.
+    own = [
+        Request("lambda:UpdateFunctionCode", f"arn:aws:lambda:{REGION}:{MEMBER}:function:app-api"),
+        Request("cloudformation:UpdateStack", f"arn:aws:cloudformation:{REGION}:{MEMBER}:stack/app/1a2b"),
+    ]
+    for request in own:
+        assert scp_decision(scps, as_principal(request, ORDINARY[0])) is Decision.ALLOW
