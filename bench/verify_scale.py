@@ -4,14 +4,20 @@ Runs the same verification with 1, 4 and 16 workers side by side in one run and 
 calls per account-region and per check, and the speed-up over one worker. Every run must give the same
 results (all PASS), so the speed is never bought with skipped checks.
 
-    .venv/bin/python bench/verify_scale.py --accounts 16 --regions 2 --latency-ms 50
+``--before TREE`` also runs the verifier of another checkout (``git worktree add /tmp/v-before <commit>``) in
+a subprocess with ``PYTHONPATH=TREE``, against the same deployment and sandbox, before the current one, for
+each worker count; its results must be identical too.
+
+    .venv/bin/python bench/verify_scale.py --accounts 16 --regions 2 --latency-ms 50 [--before TREE]
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
@@ -23,9 +29,10 @@ sys.path.insert(0, str(ROOT))
 
 import yaml  # noqa: E402
 
+from orgguard.manifest import MANIFEST_FILE  # noqa: E402
 from orgguard.sandbox import Sandbox  # noqa: E402
 from orgguard.synth.build import synthesize  # noqa: E402
-from orgguard.verify import VerifyReport, verify  # noqa: E402
+from orgguard.verify import CheckResult, VerifyReport, verify  # noqa: E402
 from tests.verify.org_deploy import deploy_org, restore_env, use_sandbox_env  # noqa: E402
 
 EXTRA_REGIONS = ("ap-northeast-1", "us-west-2", "eu-central-1")
@@ -71,6 +78,43 @@ def governance(sb: Sandbox, regions: list[str], work: Path) -> Path:
     return path
 
 
+# Run inside the other tree (PYTHONPATH=TREE): that tree's verifier on the manifest, JSON on stdout.
+BEFORE_DRIVER = """
+import json, sys
+from pathlib import Path
+import boto3
+from orgguard.manifest import load_manifest
+from orgguard.verify import verify
+out, workers = Path(sys.argv[1]), int(sys.argv[2])
+manifest = load_manifest(out / sys.argv[3])
+report = verify(manifest, session=boto3.Session(), workers=workers, progress=False, manifest_dir=out)
+print(json.dumps({
+    "results": [[r.check, r.control, r.account_id, r.region, r.status] for r in report.results],
+    "api_calls": [[a, r, n] for (a, r), n in report.api_calls.items()],
+    "by_check": report.api_calls_by_check,
+    "wall_seconds": report.wall_seconds,
+}))
+"""
+
+
+def verify_before(tree: Path, out: Path, workers: int) -> VerifyReport:
+    """The other tree's verifier against the same sandbox (the environment already points boto3 at it)."""
+    env = {**os.environ, "PYTHONPATH": str(tree)}
+    done = subprocess.run(
+        [sys.executable, "-c", BEFORE_DRIVER, str(out), str(workers), MANIFEST_FILE],
+        cwd=tree, env=env, capture_output=True, text=True, check=False,
+    )
+    if done.returncode != 0:
+        raise SystemExit(f"--before {tree}: the verifier there failed:\n{done.stderr[-2000:]}")
+    data = json.loads(done.stdout.strip().splitlines()[-1])
+    return VerifyReport(
+        results=[CheckResult(c, k, a, r, s) for c, k, a, r, s in data["results"]],
+        api_calls={(a, r): n for a, r, n in data["api_calls"]},
+        api_calls_by_check=data["by_check"],
+        wall_seconds=data["wall_seconds"],
+    )
+
+
 def _row(workers: int, report: VerifyReport, base: float, targets: int) -> dict[str, str]:
     calls = sum(report.api_calls.values())
     per_target = [n for (acct, region), n in report.api_calls.items() if region not in {"-", "global"}]
@@ -101,6 +145,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--latency-ms", type=int, default=50)
     parser.add_argument("--workers", default="1,4,16")
     parser.add_argument("--markdown", type=Path, default=None, help="also write the results table here")
+    parser.add_argument("--before", type=Path, default=None, metavar="TREE",
+                        help="also run the verifier of this checkout (an earlier commit) side by side")
     args = parser.parse_args(argv)
     workers = [int(w) for w in args.workers.split(",")]
     with (
@@ -116,20 +162,29 @@ def main(argv: list[str] | None = None) -> int:
             deploy_org(sb, manifest, Path(tmp) / "out")
             setup = time.perf_counter() - t0
             rows: list[dict[str, str]] = []
-            reports: dict[int, VerifyReport] = {}
+            reports: dict[tuple[str, int], VerifyReport] = {}
+            sides = (["before"] if args.before else []) + ["now"]
             for w in workers:
-                sb.reset_stats()
-                report = verify(
-                    manifest, session=sb.session(), workers=w, progress=False, manifest_dir=Path(tmp) / "out"
-                )
-                served = sb.stats().get("total", 0)
-                reports[w] = report
-                targets = len({k for k in report.api_calls if k[1] != "-"})
-                rows.append(_row(w, report, reports[workers[0]].wall_seconds, targets))
-                rows[-1]["served by sandbox"] = str(served)
-            statuses = {w: {r.key: r.status for r in rep.results} for w, rep in reports.items()}
-            same = all(s == statuses[workers[0]] for s in statuses.values())
-            by_check = reports[workers[0]].api_calls_by_check
+                for side in sides:
+                    sb.reset_stats()
+                    if side == "before":
+                        report = verify_before(args.before.resolve(), Path(tmp) / "out", w)
+                    else:
+                        report = verify(
+                            manifest, session=sb.session(), workers=w, progress=False, manifest_dir=Path(tmp) / "out"
+                        )
+                    served = sb.stats().get("total", 0)
+                    reports[(side, w)] = report
+                    targets = len({k for k in report.api_calls if k[1] != "-"})
+                    rows.append(_row(w, report, reports[(side, workers[0])].wall_seconds, targets))
+                    rows[-1] = {"code": side, **rows[-1], "served by sandbox": str(served)}
+                    if args.before:
+                        before = reports[("before", w)].wall_seconds
+                        rows[-1]["now vs before"] = f"{before / report.wall_seconds:.2f}x" if side == "now" else "-"
+            statuses = {k: {r.key: r.status for r in rep.results} for k, rep in reports.items()}
+            first = statuses[("now", workers[0])]
+            same = all(s == first for s in statuses.values())
+            by_check = {side: reports[(side, workers[0])].api_calls_by_check for side in sides}
         finally:
             restore_env(previous)
     text = [
@@ -138,11 +193,16 @@ def main(argv: list[str] | None = None) -> int:
         "",
         _table(rows),
         "",
-        f"identical results across worker counts: {'yes' if same else 'NO'}",
+        f"identical results across worker counts{' and code versions' if args.before else ''}: "
+        f"{'yes' if same else 'NO'}",
         "",
-        "API calls per check kind (one run):",
+        "API calls per check kind (one run each):",
         "",
-        _table([{"check": k, "API calls": str(v)} for k, v in sorted(by_check.items(), key=lambda kv: -kv[1])]),
+        _table([
+            {"check": k, **{f"API calls ({side})": str(by_check[side].get(k, 0)) for side in by_check}}
+            for k in sorted(by_check["now"].keys() | by_check.get("before", {}).keys(),
+                            key=lambda k: -max(c.get(k, 0) for c in by_check.values()))
+        ]),
     ]
     output = "\n".join(text) + "\n"
     print(output)

@@ -436,6 +436,37 @@ class _Api:
         ]  # fmt: skip
         return json.dumps(_strip({"OrganizationConformancePackDetailedStatuses": rows, "NextToken": token}))
 
+    def describe_conformance_pack_compliance(self: Any) -> str:
+        """The member-side pack's rules, called in the member account (the verifier lists a pack's real rule
+        names with it). Shaped like botocore's ``DescribeConformancePackComplianceResponse``; the sandbox
+        evaluates no resources, so every rule is ``INSUFFICIENT_DATA``, as AWS reports a rule with no
+        evaluation yet."""
+        name = self._get_param("ConformancePackName") or ""
+        with _LOCK:
+            member = _member_pack(self.current_account, self.region, name)
+            rules = sorted(member.rule_names.values()) if member is not None else []
+        if member is None:
+            raise _Error("NoSuchConformancePackException", f"Conformance pack {name} does not exist.")
+        filters = self._get_param("Filters") or {}
+        wanted = filters.get("ConfigRuleNames") or []
+        if missing := [r for r in wanted if r not in rules]:
+            raise _Error(
+                "NoSuchConfigRuleInConformancePackException",
+                f"Config rule {missing[0]} is not in conformance pack {name}.",
+            )
+        compliance = filters.get("ComplianceType")
+        if compliance not in (None, "COMPLIANT", "NON_COMPLIANT"):  # "INSUFFICIENT_DATA is not supported"
+            raise _Error("InvalidParameterValueException", f"ComplianceType {compliance!r} is not supported.")
+        rows = [
+            {"ConfigRuleName": r, "ComplianceType": "INSUFFICIENT_DATA", "Controls": []}
+            for r in rules
+            if (not wanted or r in wanted) and compliance is None
+        ]
+        page, token = _page(rows, self._get_param("Limit"), self._get_param("NextToken"), 1000)
+        return json.dumps(
+            _strip({"ConformancePackName": name, "ConformancePackRuleComplianceList": page, "NextToken": token})
+        )
+
     def delete_organization_conformance_pack(self: Any) -> str:
         name = self._get_param("OrganizationConformancePackName")
         _check_caller(self.current_account)
@@ -453,6 +484,19 @@ class _Api:
         return ""
 
 
+def _member_pack(account: str, region: str, name: str) -> MemberPack | None:
+    """The member-side pack of that name in this account and region (every organization's packs: a member
+    belongs to one organization, and the name carries a random suffix)."""
+    for (_, pack_region), packs in PACKS.items():
+        if pack_region != region:
+            continue
+        for pack in packs.values():
+            member = pack.members.get(account)
+            if member is not None and member.conformance_pack_name == name:
+                return member
+    return None
+
+
 def install(ctx: ServerContext) -> None:
     _CTX["ctx"] = ctx
     for name in (
@@ -461,5 +505,6 @@ def install(ctx: ServerContext) -> None:
         "describe_organization_conformance_pack_statuses",
         "get_organization_conformance_pack_detailed_status",
         "delete_organization_conformance_pack",
+        "describe_conformance_pack_compliance",
     ):
         setattr(ConfigResponse, name, getattr(_Api, name))

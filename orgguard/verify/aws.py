@@ -83,7 +83,6 @@ class SessionPool:
         self._sessions: dict[str, boto3.Session | BaseException] = {}
         self._clients: dict[tuple[str, str, str, int], Any] = {}
         self._caller: str | None = None
-        self.unsupported: set[str] = set()  # "service:Operation" the endpoint answered as not implemented
 
     def caller_account(self) -> str:
         """The account the base credentials belong to (asked once)."""

@@ -50,6 +50,10 @@ class OrgFacts:
     # Packs are regional and one name is usually reused in every region.
     pack_status: dict[tuple[str, str], Any] = field(default_factory=dict)
     stack_instances: dict[str, Any] = field(default_factory=dict)  # stackset -> {(acct, region): item} | exc
+    # (document, manifest sha256, SSM's reported SHA-256) -> same_json_only, for content this run read and
+    # found to be the manifest's: an account reporting the same hash needs no GetDocument (one dict write
+    # per key, safe across threads).
+    verified_documents: dict[tuple[str, str, str], bool] = field(default_factory=dict)
 
 
 @dataclass

@@ -37,19 +37,6 @@ THROTTLED = {
     "ProvisionedThroughputExceededException",
 }
 NOT_FOUND_API = {"InvalidAction", "UnknownOperationException", "UnsupportedOperation", "NotImplemented", "404"}
-# Answers that say "this endpoint does not offer the operation", as opposed to failing it: AWS's common errors
-# (`InvalidAction` for Query APIs, `UnknownOperationException` for JSON APIs) and HTTP 501 Not Implemented
-# (RFC 9110 section 15.6.2), which the local sandbox answers for an operation moto lacks. A 500, a 503 or a
-# throttle is none of these: botocore retries them (botocore/retries/standard.py) and they stay errors.
-NOT_IMPLEMENTED = {"InvalidAction", "UnknownOperationException", "NotImplemented"}
-
-
-def not_implemented(exc: BaseException) -> bool:
-    """The endpoint lacks the operation (only then may a check fall back to another read)."""
-    if not isinstance(exc, ClientError):
-        return False
-    status = exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode")
-    return error_code(exc) in NOT_IMPLEMENTED or status == 501
 
 
 def error_code(exc: BaseException) -> str:

@@ -23,7 +23,7 @@ from orgguard.verify.compare import (
     rule_views,
 )
 from orgguard.verify.context import Target
-from orgguard.verify.errors import error_code, not_implemented
+from orgguard.verify.errors import error_code
 from orgguard.verify.policy import parse_policy, policy_diff
 from orgguard.verify.result import GLOBAL_REGION, CheckResult, failed, passed, unverified
 
@@ -57,10 +57,6 @@ def pack_for_rule(t: Target, rule_name: str) -> str | None:
     return None
 
 
-CONFORMS_SERVICE = "config-conforms.amazonaws.com"
-PACK_COMPLIANCE = "config:DescribeConformancePackCompliance"
-
-
 def member_pack_name(t: Target, org_pack: str) -> str | None:
     """The member-side name of an organization pack here, from its detailed status (None: not deployed here)."""
     statuses = t.org.pack_status.get((org_pack, t.region))
@@ -74,8 +70,8 @@ def member_pack_name(t: Target, org_pack: str) -> str | None:
 
 def _pack_compliance_rules(t: Target, member_pack: str) -> list[str]:
     """The pack's rules as Config lists them (DescribeConformancePackCompliance, paginated). The client has
-    the verifier's adaptive retries, so throttling and transient 5xx answers are retried, never taken for
-    "not offered"."""
+    the verifier's adaptive retries, so throttling and transient 5xx answers are retried; whatever outlasts
+    them (or any other error, "not implemented" included) makes the checks that need it UNVERIFIED."""
     paginator = t.client("config").get_paginator("describe_conformance_pack_compliance")
     return [
         r["ConfigRuleName"]
@@ -84,34 +80,17 @@ def _pack_compliance_rules(t: Target, member_pack: str) -> list[str]:
     ]
 
 
-def _rules_created_by_conforms(t: Target) -> list[str]:
-    """Fallback, only where the endpoint says it lacks DescribeConformancePackCompliance (the local sandbox:
-    moto 5.2.5 has no such operation): the rules Config's conformance-pack service created here. The caller
-    then keeps only names of the form <rule>-conformance-pack-<suffix>."""
-    cfg = t.client("config")
-    return [
-        r["ConfigRuleName"]
-        for page in cfg.get_paginator("describe_config_rules").paginate()
-        for r in page.get("ConfigRules", [])
-        if r.get("CreatedBy") == CONFORMS_SERVICE
-    ]
-
-
 def _member_pack_rules(t: Target, org_pack: str) -> list[str]:
     """Real rule names of the pack in this account; its member-side name comes from the detailed status."""
     member_pack = member_pack_name(t, org_pack)
     if member_pack is None:
         return []  # the organization pack reports no deployment here, so none of its rules exist here
-    if PACK_COMPLIANCE not in t.pool.unsupported:
-        try:
-            return _pack_compliance_rules(t, member_pack)
-        except ClientError as exc:
-            if error_code(exc) == "NoSuchConformancePackException":
-                return []
-            if not not_implemented(exc):
-                raise  # throttled past retries, a 500, access denied: UNVERIFIED, never the weaker read
-            t.pool.unsupported.add(PACK_COMPLIANCE)  # the endpoint lacks it: do not ask every target again
-    return _rules_created_by_conforms(t)
+    try:
+        return _pack_compliance_rules(t, member_pack)
+    except ClientError as exc:
+        if error_code(exc) == "NoSuchConformancePackException":
+            return []
+        raise
 
 
 def real_rule_name(t: Target, control: ControlEntry) -> str | None:
@@ -238,25 +217,34 @@ def check_document(t: Target, doc: DocumentEntry) -> CheckResult:
     ssm = t.client("ssm")
     try:
         described = ssm.describe_document(Name=doc.name)["Document"]
-        content = ssm.get_document(Name=doc.name)["Content"]
+        reported = described.get("Hash") if described.get("HashType", "Sha256") == "Sha256" else None
+        seen = t.org.verified_documents.get((doc.name, doc.sha256, reported)) if reported else None
+        content = None if seen is not None else ssm.get_document(Name=doc.name)["Content"]
     except ClientError as exc:
         if error_code(exc) in {"InvalidDocument", "InvalidDocumentVersion"}:
             return failed(*args, {"sha256": doc.sha256}, None, f"document {doc.name} does not exist")
         raise
-    live_sha = hashlib.sha256(content.encode()).hexdigest()
-    synthesized = _manifest_content(t, doc) if live_sha != doc.sha256 else None
-    live_json = _canonical(content)
-    same_json = synthesized is not None and live_json is not None and _canonical(synthesized) == live_json
+    if content is None:
+        # SSM's SHA-256 equals one whose content this run already read and found to be the manifest's, in
+        # another account (StackSets deploy the same bytes everywhere): the same hash is the same content,
+        # so the outcome is that one's, without reading the content again.
+        live_sha, same_json = str(reported), bool(seen)
+    else:
+        live_sha = hashlib.sha256(content.encode()).hexdigest()
+        synthesized = _manifest_content(t, doc) if live_sha != doc.sha256 else None
+        live_json = _canonical(content)
+        same_json = synthesized is not None and live_json is not None and _canonical(synthesized) == live_json
     expected = {"content": doc.sha256, "document_type": doc.document_type}
     actual = {"content": doc.sha256 if same_json else live_sha, "document_type": described.get("DocumentType")}
-    reported = described.get("Hash")
-    if reported and described.get("HashType", "Sha256") == "Sha256":
+    if reported:
         expected["reported_hash"] = live_sha  # SSM's own hash must describe the content it served
         actual["reported_hash"] = reported
     diff = differing(expected, actual)
     version = described.get("DefaultVersion")
     if diff:
         return failed(*args, expected, actual, f"default version {version} of {doc.name}: {', '.join(diff)} differ")
+    if reported and content is not None:
+        t.org.verified_documents[(doc.name, doc.sha256, reported)] = same_json
     return passed(*args, {"default_version": version, "sha256": live_sha, "same_json_only": same_json})
 
 

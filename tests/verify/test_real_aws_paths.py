@@ -1,11 +1,11 @@
-"""The verifier's real-AWS paths, which the local sandbox cannot serve, driven by botocore's Stubber.
+"""The verifier's real-AWS paths, driven by botocore's Stubber (the sandbox serves the same calls too).
 
 Stubber validates every queued response against botocore's service model, so each answer below has the
-shape AWS's API returns. The sandbox answers DescribeConformancePackCompliance with 501 NotImplemented
-(moto 5.2.5 lacks it), so without these tests the primary path would never run. The fallback to the
-rules Config's conformance-pack service created is taken only for a "not implemented" answer: a throttle
-or a 500 must surface as UNVERIFIED and leave the primary path in use (before, a single 500 switched the
-whole run to the fallback).
+shape AWS's API returns. The verifier has no emulator fallback any more: the sandbox answers
+DescribeConformancePackCompliance itself (tests/verify/test_sandbox_pack_compliance.py), so the pack's rules
+are always read from the pack; a throttle, a 500 or an endpoint that lacks the operation makes the check
+UNVERIFIED and never switches to a weaker read (before, a "not implemented" answer switched the whole run
+to listing the rules Config's conformance-pack service created).
 """
 
 from __future__ import annotations
@@ -28,7 +28,6 @@ from orgguard.manifest import Manifest
 from orgguard.verify import member
 from orgguard.verify.aws import CallCounter, SessionPool
 from orgguard.verify.context import OrgFacts, Target
-from orgguard.verify.member import PACK_COMPLIANCE
 from orgguard.verify.runner import _run_check
 
 from .factory import MGMT, RULE_PORTS, RULE_SSH, manifest_dict
@@ -146,7 +145,6 @@ def test_pack_rules_come_from_describe_conformance_pack_compliance_across_pages(
     ssh, ports = _check_rule(t), _check_rule(t, "restricted-common-ports")
     assert (ssh.status, ports.status) == ("PASS", "PASS"), (ssh.reason, ports.reason)
     assert ssh.actual == {"name": RULE_SSH + SUFFIX}
-    assert PACK_COMPLIANCE not in t.pool.unsupported
 
 
 def test_missing_member_pack_means_its_rules_are_missing(stubbed) -> None:
@@ -172,23 +170,18 @@ def test_throttling_or_a_server_error_never_takes_the_fallback(stubbed, code: st
     config.add_client_error("describe_conformance_pack_compliance", code, "try later", http_status_code=status)
     result = _check_rule(t)  # no DescribeConfigRules is queued: a fallback call would fail the Stubber
     assert result.status == "UNVERIFIED" and reason in result.reason
-    assert PACK_COMPLIANCE not in t.pool.unsupported  # the next target still asks the primary API
 
 
 @pytest.mark.parametrize(
     ("code", "status"), [("NotImplemented", 501), ("UnknownOperationException", 400), ("InvalidAction", 400)]
 )
-def test_not_implemented_answer_takes_the_fallback_once(stubbed, code: str, status: int) -> None:
+def test_not_implemented_answer_is_unverified_never_a_weaker_read(stubbed, code: str, status: int) -> None:
+    # Before: the verifier fell back to DescribeConfigRules (rules CreatedBy config-conforms) for these answers.
     t, config, _ = stubbed
     config.add_client_error("describe_conformance_pack_compliance", code, "no such operation", http_status_code=status)
-    other = _rule("someone-elses-rule", "INCOMING_SSH_DISABLED", CreatedBy="someone")
-    config.add_response("describe_config_rules", {"ConfigRules": [*LIVE_RULES, other]}, {})
-    config.add_response(
-        "describe_config_rules", {"ConfigRules": LIVE_RULES},
-        {"ConfigRuleNames": sorted([RULE_SSH + SUFFIX, RULE_PORTS + SUFFIX])},
-    )  # fmt: skip
-    assert _check_rule(t).status == "PASS"
-    assert PACK_COMPLIANCE in t.pool.unsupported
+    result = _check_rule(t)  # no DescribeConfigRules is queued: a fallback call would fail the Stubber
+    assert result.status == "UNVERIFIED" and result.reason.startswith("API not found"), result.reason
+    assert not hasattr(t.pool, "unsupported")
 
 
 class _Failing(BaseHTTPRequestHandler):
@@ -224,7 +217,6 @@ def test_a_real_http_500_is_retried_then_unverified_and_the_fallback_is_not_aske
         server.server_close()
     assert result.status == "UNVERIFIED" and "InternalFailure" in result.reason
     assert _Failing.seen == ["DescribeConformancePackCompliance"] * 2  # botocore retried the 500 once
-    assert PACK_COMPLIANCE not in t.pool.unsupported
 
 
 def _pack_status(stack: str | None = STACK) -> dict[str, Any]:
