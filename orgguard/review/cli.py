@@ -17,7 +17,7 @@ from orgguard.exitcodes import ExitCode
 from orgguard.manifest import MANIFEST_FILE, Manifest, ManifestError, load_manifest
 from orgguard.review.approval import GateResult, evaluate_gate, load_approval
 from orgguard.review.diff import diff_manifests
-from orgguard.review.embedded import embedded_exemption_problems
+from orgguard.review.embedded import embedded_exemption_problems, inline_body_problems
 from orgguard.review.errors import ReviewError
 from orgguard.review.render import render_report
 
@@ -38,7 +38,12 @@ def read_manifest(path: Path, role: str) -> Manifest:
         manifest = load_manifest(path, files=files, role=role)
     except ManifestError as exc:
         raise _Refused(exc.problems) from None
-    problems = embedded_exemption_problems(manifest, path.parent, f"{role} {path}") if role == "manifest" else []
+    who = f"{role} {path}"
+    problems = (
+        embedded_exemption_problems(manifest, path.parent, who) + inline_body_problems(manifest, path.parent, who)
+        if role == "manifest"
+        else []
+    )
     if problems:
         raise _Refused(problems)
     return manifest

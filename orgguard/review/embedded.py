@@ -6,6 +6,10 @@ content. ``manifest.exemptions`` is only a description of it: someone who edits 
 hash in the manifest, or empties the manifest's list while the document keeps an entry, would otherwise show
 the reviewer one list and deploy another. So the review reads the embedded lists and refuses a plan in which
 they differ from the manifest's (review item 2).
+
+What terraform applies is the stack files (``manifest.files``, hashed since review item 13), which carry the
+documents and templates inline. A stack file whose document or template body differs from the hashed file
+beside the manifest would deploy something the review never showed, so that is refused too.
 """
 
 from __future__ import annotations
@@ -78,6 +82,61 @@ def _template_documents(text: str) -> Iterator[tuple[str, Any]]:
             except ValueError:
                 content = None
         yield str(logical), content
+
+
+# Terraform resources that carry a document or template inline, and the attribute that holds it.
+_INLINE = {
+    "aws_ssm_document": "content",
+    "aws_cloudformation_stack_set": "template_body",
+    "aws_config_organization_conformance_pack": "template_body",
+}
+
+
+def _unescaped(text: str) -> str:
+    """What terraform sends for a literal string: cdktf escapes ``${`` and ``%{`` (template syntax) by doubling
+    the sigil (checked with terraform 1.11: an output of "$${x}" is "${x}")."""
+    return text.replace("$${", "${").replace("%%{", "%{")
+
+
+def inline_body_problems(manifest: Manifest, base: Path, who: str) -> list[str]:
+    """One line per stack or module file resource whose inline document or template is not the file the
+    manifest hashes (by name: the document's, the StackSet's, the pack's in that stack's region)."""
+    docs = {d.name: d.content_file for d in manifest.documents}
+    sets = {s.name: s.template_file for s in manifest.stack_sets}
+    packs = {(p.name, p.region): p.template_file for p in manifest.conformance_packs}
+    stack_region = {f"stacks/{s.name}/cdk.tf.json": s.region for s in manifest.stacks}
+    problems: list[str] = []
+    for entry in manifest.files:
+        text = _read(base / entry.path) if entry.path.endswith(".json") else None
+        try:
+            body = json.loads(text) if text is not None else None
+        except ValueError:
+            continue  # the hash check owns an unreadable file
+        resources = body.get("resource") if isinstance(body, dict) else None
+        for kind, attr in _INLINE.items():
+            found = resources.get(kind) if isinstance(resources, dict) else None
+            for logical, res in found.items() if isinstance(found, dict) else []:
+                if not isinstance(res, dict) or not isinstance(res.get(attr), str):
+                    continue
+                name = res.get("name")
+                if kind == "aws_ssm_document":
+                    rel = docs.get(name)
+                elif kind == "aws_cloudformation_stack_set":
+                    rel = sets.get(name)
+                else:
+                    rel = packs.get((name, stack_region.get(entry.path, "")))
+                expected = _read(base / rel) if rel else None
+                if rel is None:
+                    problems.append(
+                        f"{who}: {entry.path} {kind}.{logical} deploys {str(name)[:60]!r}, which the manifest does "
+                        "not list: terraform would apply what the review never showed; re-run `orgguard synth`"
+                    )
+                elif expected is not None and _unescaped(res[attr]) != expected:
+                    problems.append(
+                        f"{who}: {entry.path} {kind}.{logical} {attr} differs from {rel}, which the manifest "
+                        "hashes: terraform would apply what the review never showed; re-run `orgguard synth`"
+                    )
+    return problems
 
 
 def embedded_exemption_problems(manifest: Manifest, base: Path, who: str) -> list[str]:

@@ -133,3 +133,40 @@ def test_stackset_template_edited_with_fixed_hash_is_refused(
     assert gate(plan, base) == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and ss.template_file in err[0] and "1 not in the manifest" in err[0]
+
+
+def test_exemption_injected_into_the_stack_file_terraform_applies_is_refused(
+    base: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The stack file carries the documents StackSet template inline; editing it there (and fixing the stack
+    file's hash in the manifest) leaves the hashed template and document untouched, yet changes what deploys."""
+    plan = tmp_path / "plan"
+    shutil.copytree(base, plan)
+    manifest = load_manifest(plan / MANIFEST_FILE, files="skip")
+    stack = next(f.path for f in manifest.files if f.path.endswith("org-global/cdk.tf.json"))
+    tf = json.loads((plan / stack).read_text())
+    res = tf["resource"]["aws_cloudformation_stack_set"]
+    documents = next(r for r in res.values() if r["name"].endswith("documents"))
+    assert '"ApprovedExemptions":[' in documents["template_body"]
+    documents["template_body"] = documents["template_body"].replace(
+        '"ApprovedExemptions":[', '"ApprovedExemptions":[' + json.dumps(dict(INJECTED, owner="x")) + ",", 1
+    )
+    text = json.dumps(tf, indent=2)
+    (plan / stack).write_text(text)
+    sha = hashlib.sha256(text.encode()).hexdigest()
+    rewrite_manifest(plan, lambda d: next(f for f in d["files"] if f["path"] == stack).update(sha256=sha))
+    assert gate(plan, base) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and stack in err[0] and "differs from templates/orgguard-documents.yaml" in err[0], err
+
+
+def test_a_real_plan_of_each_layout_passes_the_inline_check(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """No false refusal: organization mode with the management runbooks, and account mode's modules."""
+    data = yaml.safe_load((ROOT / "governance.yaml").read_text())
+    data["organization"]["include_management_account"] = True
+    config = tmp_path / "mgmt.yaml"
+    config.write_text(yaml.safe_dump(data))
+    for name, source in [("mgmt", config), ("vending", ROOT / "examples" / "account-vending.yaml")]:
+        synthesize(source, tmp_path / name)
+        assert main(["report", "--manifest", str(tmp_path / name / MANIFEST_FILE), "--gate"]) in (0, 1)
+        assert "error" not in capsys.readouterr().err
