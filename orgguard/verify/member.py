@@ -443,10 +443,6 @@ def check_stack_instance(t: Target, stack_set: str, region: str) -> CheckResult:
     return passed(*args, actual)
 
 
-def unverifiable_reason(exc: BaseException) -> str | None:
-    return str(exc) if isinstance(exc, Unverifiable) else None
-
-
 __all__ = [
     "Unverifiable",
     "check_document",

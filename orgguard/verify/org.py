@@ -6,7 +6,7 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from orgguard.manifest import ControlTowerControl, Manifest, ScpEntry, for_account
+from orgguard.manifest import ControlTowerControl, ScpEntry, for_account
 from orgguard.verify.aws import SessionPool
 from orgguard.verify.compare import differing
 from orgguard.verify.errors import error_code
@@ -115,7 +115,3 @@ def check_scp(pool: SessionPool, scp: ScpEntry, target: str, region: str, accoun
             return failed(*args, want, content, f"SCP {part.name} content: {diff}")
         ids[part.name] = match["Id"]
     return passed(*args, {"policy_ids": ids} if len(ids) > 1 else {"policy_id": ids[scp.name]})
-
-
-def target_ous_of(manifest: Manifest) -> list[str]:
-    return list(manifest.organization.target_ous)
