@@ -5,14 +5,19 @@ a removed pack or SCP part."""
 from __future__ import annotations
 
 import copy
+from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 
-from orgguard.manifest import Manifest
+from orgguard.manifest import Manifest, load_manifest
 from orgguard.review.diff import RUNBOOK, SCOPE, WEAKENED, WIDENED, ManifestDiff, diff_manifests
+from orgguard.synth.build import MANIFEST_FILE, synthesize
 
 from .factory import SG_DOC, control, example_manifest, mutate
+
+ROOT = Path(__file__).resolve().parents[2]
 
 FAST_PATH = {
     "rule_name": "orgguard-open-ingress-fast-path",
@@ -143,3 +148,27 @@ def test_removed_scp_part_is_flagged() -> None:
 
     _, diff = diff_of(lambda d: d["scp"]["policies"].pop(), base=two_parts)
     assert any("config:StopConfigurationRecorder" in line for line in flags(diff, WIDENED))
+
+
+@pytest.mark.parametrize(
+    ("edit", "words"),
+    [
+        ({"allow_stopping_automation": True}, "no longer denies"),
+        ({"exempt_landing_zone_accelerator": True}, "applies under fewer condition"),
+        ({"protect_governance_resources": False}, "SCP removed"),
+    ],
+    ids=["allow-stop", "lza-opt-in", "no-scp"],
+)
+def test_scp_switches_that_weaken_it_are_flagged_on_real_plans(
+    tmp_path: Path, edit: dict[str, Any], words: str
+) -> None:
+    def plan(name: str, scp: dict[str, Any]) -> Manifest:
+        data = yaml.safe_load((ROOT / "governance.yaml").read_text())
+        data["scp"].update(scp)
+        config = tmp_path / f"{name}.yaml"
+        config.write_text(yaml.safe_dump(data))
+        synthesize(config, tmp_path / name)
+        return load_manifest(tmp_path / name / MANIFEST_FILE)
+
+    diff = diff_manifests(plan("base", {}), plan("new", edit))
+    assert any(words in f.line() for f in diff.flags if f.kind == WIDENED), [f.line() for f in diff.flags]
