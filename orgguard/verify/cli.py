@@ -11,16 +11,13 @@ from typing import Any
 
 import boto3
 
+from orgguard.errors import UsageError  # bad input: printed as one line, exit code 2
 from orgguard.exitcodes import ExitCode
 from orgguard.manifest import Manifest, ManifestError, load_manifest
 from orgguard.verify.binding import BindingError, bind
 from orgguard.verify.render import FORMATS
 
 _ACCOUNT = re.compile(r"^[0-9]{12}$")  # ASCII digits only: \d would also take full-width and Arabic-Indic ones
-
-
-class UsageError(Exception):
-    """Bad input: printed as one line, exit code 2."""
 
 
 def _csv(value: str | None, pattern: re.Pattern[str] | None, what: str) -> list[str] | None:
