@@ -121,6 +121,12 @@ class SessionPool:
             kwargs["ExternalId"] = self.external_id
         creds = sts.assume_role(**kwargs)["Credentials"]
         core = botocore.session.get_session()
+        # The member session keeps the base session's own settings (config file, profile, ...): that is where an
+        # endpoint_url, ca_bundle or FIPS setting lives. Without them its calls went to the public endpoints;
+        # with no route there, botocore retried each connection error up to max_attempts (43 s per run against
+        # the sandbox, whose endpoint is in its config file). Credentials are never instance variables.
+        for name, value in self.base._session.instance_variables().items():
+            core.set_config_variable(name, value)
         core.register_component("data_loader", self.base._session.get_component("data_loader"))
         return boto3.Session(
             aws_access_key_id=creds["AccessKeyId"],
