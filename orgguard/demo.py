@@ -19,6 +19,7 @@ from pathlib import Path
 import boto3
 
 from orgguard.manifest import Manifest
+from orgguard.runbooks.sg_revoke import PORTS_PARAMETER
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -50,7 +51,8 @@ def _real_rule_name(config, prefix: str) -> str:
 def _drifts(manifest: Manifest, sessions: Callable[[str, str], boto3.Session], members: list[str]) -> list[Drift]:
     home = manifest.organization.home_region
     other = next((r for r in manifest.organization.regions if r != home), home)
-    ssh = next(c for c in manifest.controls if c.id == "restricted-ssh")
+    # The first control remediated by the SG revoke runbook (restricted SSH, in catalog order).
+    ssh = next(c for c in manifest.controls if PORTS_PARAMETER in c.remediation.parameters)
     doc = manifest.document(ssh.remediation.document or "")
     role = manifest.role(ssh.remediation.role or "")
     a, b, c = members[0], members[1 % len(members)], members[2 % len(members)]

@@ -71,7 +71,7 @@ class RemediationSpec(_Model):
 
 
 class ControlEntry(_Model):
-    id: str = Field(description="Catalog id, e.g. restricted-ssh")
+    id: str = Field(description="The control's id: its folder under orgguard/controls, with hyphens")
     title: str
     enabled: bool
     severity: Literal["critical", "high", "medium", "low"]

@@ -13,9 +13,10 @@ from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, create_model, field_validator, model_validator
 
-from orgguard.catalog import CATALOG, ControlSettings
 from orgguard.config.state import State
+from orgguard.controls import CATALOG, ControlSettings
 from orgguard.iam.patterns import arn_match
+from orgguard.naming import Names
 from orgguard.partition import partition_of, unsupported_reason
 
 
@@ -504,17 +505,17 @@ class Governance(_Strict):
                 for i, e in enumerate(self.exemptions.known)
                 if e.account_id not in self.accounts
             ]
-        automatic_sg = [
-            c.id
-            for c in CATALOG.values()
-            if c.runbook == "sg-revoke"
-            and self.control_settings(c.id).enabled
-            and self.remediation_mode(c.id) == "automatic"
+        fast_path_capable = [c.id for c in CATALOG.values() if c.fast_path]
+        automatic_fast = [
+            c
+            for c in fast_path_capable
+            if self.control_settings(c).enabled and self.remediation_mode(c) == "automatic"
         ]
-        if self.fast_path.enabled and not automatic_sg:
+        if self.fast_path.enabled and not automatic_fast:
             problems.append(
-                "@.fast_path.enabled: the fast path revokes without approval, so it needs restricted-ssh or "
-                "restricted-common-ports enabled with remediation: automatic; set one, or disable the fast path"
+                f"@.fast_path.enabled: the fast path revokes without approval, so it needs "
+                f"{' or '.join(fast_path_capable)} enabled with remediation: automatic; set one, or disable "
+                "the fast path"
             )
         if self.mode == "account" and self.control_tower.enable_detective_controls:
             problems.append("@.control_tower.enable_detective_controls: only in organization mode (OU targets)")
@@ -531,6 +532,11 @@ class Governance(_Strict):
                 "account); set it false and attach the SCP from your vending pipeline, or use mode: organization"
             )
         return self
+
+    @property
+    def names(self) -> Names:
+        """Every resource and stack name of this deployment (orgguard.naming)."""
+        return Names(self.name_prefix)
 
     def control_settings(self, control_id: str) -> ControlSettings:
         return getattr(self.controls, control_id.replace("-", "_"))

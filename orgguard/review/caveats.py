@@ -1,7 +1,9 @@
 """Coverage caveats that hold for the whole plan: what the guardrails cannot see or fix.
 
-A reviewer who does not know these would over-trust a green report; each is an AWS fact (see
-/work/shared/AWS-FACTS.md) and is shown only when the plan contains what it is about.
+A reviewer who does not know these would over-trust a green report; each is an AWS fact and is shown only
+when the plan contains what it is about. A caveat about one control belongs to that control
+(orgguard/controls/<control>/, `caveats`): the report prints it in the control's section, once, from the
+manifest; this module holds only what spans the plan.
 """
 
 from __future__ import annotations
@@ -17,15 +19,6 @@ CT_DETECTIVE = (
     "accounts run that rule (AWSControlTower_AWS-GR_...) beside this plan's: the same finding appears twice. "
     "Control Tower's rules only detect; this plan's remediate."
 )
-ECS16 = (
-    "ECS.16 (task set public IP) has no in-place fix: UpdateTaskSet changes only the scale, so a finding "
-    "needs a new task set. Its remediation stays approval-only."
-)
-TCP_ONLY = (
-    "restricted-common-ports (RESTRICTED_INCOMING_TRAFFIC) checks TCP only: UDP ports open to the "
-    "internet are not reported."
-)
-ECS5_LATEST = "ECS.5 (ECS_CONTAINERS_READONLY_ACCESS) evaluates only the latest active task-definition revision."
 STACKSET_MGMT = (
     "Service-managed StackSets never deploy to the management account: the remediation role and documents "
     "are not created there, so remediation cannot run in it."
@@ -47,18 +40,10 @@ def recorder_caveat(manifest: Manifest) -> str:
 def general_caveats(manifest: Manifest) -> list[str]:
     """The caveats that apply to this plan, most surprising first."""
     controls = manifest.controls
-    hub = {sid for c in controls for sid in c.mappings.security_hub}
-    identifiers = {c.rule.source_identifier for c in controls}
     out = [CT_HOOKS]
     if any(c.enabled and c.mappings.control_tower for c in controls):
         out.append(CT_DETECTIVE)
-    if "ECS.16" in hub:
-        out.append(ECS16)
-    if "RESTRICTED_INCOMING_TRAFFIC" in identifiers or any(c.id == "restricted-common-ports" for c in controls):
-        out.append(TCP_ONLY)
     out.append(recorder_caveat(manifest))
-    if "ECS_CONTAINERS_READONLY_ACCESS" in identifiers:
-        out.append(ECS5_LATEST)
     if manifest.stack_sets:
         out.append(STACKSET_MGMT)
     if manifest.conformance_packs:

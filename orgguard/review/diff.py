@@ -15,6 +15,7 @@ from typing import Any
 from orgguard.manifest import ControlEntry, Exemption, Manifest, RoleEntry
 from orgguard.review.plain import account as in_words
 from orgguard.review.policy import merged, widenings
+from orgguard.runbooks.sg_revoke import PORTS_PARAMETER
 
 WIDENED = "widened-permission"
 DISABLED = "control-disabled"
@@ -206,10 +207,10 @@ def _ports(values: Any) -> set[str]:
 
 def _restricted_ports(entry: ControlEntry) -> set[str]:
     """The ports a control detects (rule parameters blockedPort1..5 / blockedPorts) and remediates
-    (the runbook's RestrictedPorts)."""
+    (the SG revoke runbook's ports parameter)."""
     params = entry.rule.input_parameters
     detected = _ports(v for k, v in params.items() if k.startswith("blockedPort"))
-    restricted = entry.remediation.parameters.get("RestrictedPorts")
+    restricted = entry.remediation.parameters.get(PORTS_PARAMETER)
     return detected | _ports(restricted.static_values if restricted else [])
 
 

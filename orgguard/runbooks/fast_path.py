@@ -22,8 +22,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from orgguard.runbooks.model import ACCOUNT, POLICY_VERSION
-from orgguard.runbooks.registry import DEFAULT_EXEMPTION_TAG_KEY
+from orgguard.runbooks.model import ACCOUNT, DEFAULT_EXEMPTION_TAG_KEY, POLICY_VERSION
+from orgguard.runbooks.sg_revoke import PORTS_PARAMETER
 
 AUTHORIZE = "AuthorizeSecurityGroupIngress"
 MODIFY = "ModifySecurityGroupRules"
@@ -112,7 +112,7 @@ def input_transformers(
 ) -> list[FastPathRoute]:
     """One route per event shape. The role ARN is built from the event's own account, so no placeholder."""
     static = {
-        "RestrictedPorts": [str(p) for p in sorted(set(restricted_ports))],
+        PORTS_PARAMETER: [str(p) for p in sorted(set(restricted_ports))],
         "ExemptionTagKey": [exemption_tag_key],
         "DryRun": ["false"],
     }

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import importlib.util
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from orgguard.manifest import ACCOUNT_PLACEHOLDER
@@ -11,6 +13,8 @@ from orgguard.runbooks.render import render
 
 ACCOUNT = ACCOUNT_PLACEHOLDER
 POLICY_VERSION = "2012-10-17"
+DEFAULT_EXEMPTION_TAG_KEY = "orgguard:exemption"
+EXEMPTION_TAG_FORMAT = "owner=<email>;reason=<text>;expires=YYYY-MM-DD"
 
 
 @dataclass(frozen=True)
@@ -57,6 +61,18 @@ class Grant:
         return out
 
 
+def dry_run_param(default: str = "false") -> Param:
+    """The DryRun switch every mutating runbook takes."""
+    return Param(
+        "DryRun",
+        "String",
+        "true: report what would change and change nothing. A String, because AWS Config passes static "
+        "remediation values as strings.",
+        default=default,
+        allowed_values=("true", "false"),
+    )
+
+
 ROLE_PARAM = Param(
     "AutomationAssumeRole",
     "String",
@@ -96,11 +112,21 @@ class Runbook:
     never_touches: str
     resource_type: str
     resource_parameter: str
-    handler_file: str = field(repr=False)
+    # Dotted name of the handler module (stdlib + boto3 only), embedded verbatim as the step's Script; it
+    # lives beside the runbook: orgguard/controls/<control>/handler.py or orgguard/runbooks/<name>/handler.py.
+    handler_module: str = field(repr=False)
     step_name: str = field(repr=False)
     parameters: tuple[Param, ...] = field(repr=False)
     grants: tuple[Grant, ...] = field(repr=False)
     embeds_exemptions: bool = field(default=False, repr=False)
+
+    @property
+    def handler_path(self) -> Path:
+        """The handler's file, found without importing it (it imports boto3, which synth does not need)."""
+        spec = importlib.util.find_spec(self.handler_module)
+        if spec is None or spec.origin is None:
+            raise ValueError(f"runbook {self.key}: handler module {self.handler_module} not found")
+        return Path(spec.origin)
 
     def document_parameters(self) -> dict[str, dict[str, Any]]:
         return {p.name: p.spec() for p in (*self.parameters, ROLE_PARAM)}
@@ -121,7 +147,7 @@ class Runbook:
             description=self.description,
             step_name=self.step_name,
             parameters=self.document_parameters(),
-            handler_file=self.handler_file,
+            handler=self.handler_path,
             payload_extra=extra,
         )
 

@@ -13,7 +13,6 @@ from typing import Any
 import jinja2
 
 HERE = Path(__file__).resolve().parent
-HANDLERS = HERE / "handlers"
 
 
 def _json(value: Any) -> str:
@@ -39,9 +38,9 @@ def _template() -> jinja2.Template:
     return env.get_template("automation.json.j2")
 
 
-def handler_source(handler_file: str) -> str:
+def handler_source(handler: Path) -> str:
     """The handler's exact text (read as bytes and decoded, so no newline translation happens)."""
-    return (HANDLERS / handler_file).read_bytes().decode("utf-8")
+    return handler.read_bytes().decode("utf-8")
 
 
 def render(
@@ -49,7 +48,7 @@ def render(
     description: str,
     step_name: str,
     parameters: dict[str, dict[str, Any]],
-    handler_file: str,
+    handler: Path,
     payload_extra: dict[str, Any] | None = None,
 ) -> str:
     """The document's exact JSON text; every non-role parameter goes into the step's InputPayload.
@@ -67,6 +66,6 @@ def render(
         step_name=step_name,
         parameters=parameters,
         input_payload=payload,
-        script=handler_source(handler_file),
+        script=handler_source(handler),
         outputs=[f"{step_name}.Status", f"{step_name}.Message", f"{step_name}.Result"],
     )

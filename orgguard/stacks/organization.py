@@ -7,7 +7,6 @@ import json
 from cdktn import TerraformLocal, TerraformStack
 from constructs import Construct
 
-from orgguard.catalog import CATALOG
 from orgguard.constructs.cloudformation import (
     AutoDeployment,
     CloudformationStackSet,
@@ -27,6 +26,7 @@ from orgguard.constructs.organizations_data import (
 )
 from orgguard.constructs.provider import AwsProvider, DefaultTags
 from orgguard.constructs.ssm import SsmDocument
+from orgguard.controls import CATALOG
 from orgguard.iam.policy import minified
 from orgguard.manifest import ControlTowerControl
 from orgguard.stacks.backend import place_backend

@@ -18,8 +18,8 @@ from __future__ import annotations
 import json
 from typing import TYPE_CHECKING
 
-from orgguard.catalog import CATALOG
 from orgguard.config.load import ConfigError
+from orgguard.controls import CATALOG
 
 if TYPE_CHECKING:
     from orgguard.manifest import ControlEntry
@@ -141,7 +141,7 @@ def check(plan: Plan) -> None:
         _name(problems, "StackSet", s.name, STACK_SET_NAME_MAX)
     bodies = {f"conformance pack template ({region})": b for region, b in plan.pack_templates.items()}
     bodies.update({f"StackSet template {name}": b for name, b in plan.stackset_templates.items()})
-    documents_stack_set = f"StackSet template {plan.prefix}-documents"
+    documents_stack_set = f"StackSet template {plan.governance.names.documents_stackset()}"
     for what, body in bodies.items():
         size = len(body.encode())
         if size > TEMPLATE_BODY_MAX and what == documents_stack_set and plan.governance.exemptions.known:

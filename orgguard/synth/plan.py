@@ -14,8 +14,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from orgguard import __version__
-from orgguard.catalog import CATALOG, Control
 from orgguard.config.models import Governance
+from orgguard.controls import CATALOG, Control
 from orgguard.manifest import (
     ACCOUNT_PLACEHOLDER,
     ConformancePackEntry,
@@ -36,13 +36,12 @@ from orgguard.manifest import (
     StackEntry,
     StackSetEntry,
 )
-from orgguard.runbooks import RUNBOOKS, Runbook, fast_path
+from orgguard.runbooks import Runbook, fast_path
 from orgguard.synth import limits, templates
 from orgguard.synth.scp import protection
 from orgguard.synth.stacks import resolve_stacks
 
 EXEMPTION_TAG_FORMAT = "owner=<who>;reason=<why>;expires=YYYY-MM-DD"
-FAST_PATH_ROLE_SUFFIX = "fast-path"
 
 
 def canonical_json(value: object) -> str:
@@ -98,12 +97,12 @@ def _enabled(gov: Governance) -> list[Control]:
 
 def _control_entry(gov: Governance, control: Control) -> ControlEntry:
     settings = gov.control_settings(control.id)
-    prefix = gov.name_prefix
+    names = gov.names
     mode = gov.remediation_mode(control.id)
     remediation = RemediationSpec(mode="off")
-    if mode != "off" and control.runbook:
-        runbook = RUNBOOKS[control.runbook]
-        role = f"{prefix}-{runbook.role_suffix}"
+    runbook = control.runbook
+    if mode != "off" and runbook:
+        role = names.role(runbook)
         params: dict[str, RemediationParameter] = {
             "AutomationAssumeRole": RemediationParameter(static_values=[role_arn(role)]),
             runbook.resource_parameter: RemediationParameter(resource_value="RESOURCE_ID"),
@@ -114,7 +113,7 @@ def _control_entry(gov: Governance, control: Control) -> ControlEntry:
         automatic = mode == "automatic"
         remediation = RemediationSpec(
             mode=mode,  # type: ignore[arg-type]
-            document=f"{prefix}-{runbook.document_suffix}",
+            document=names.document(runbook),
             role=role,
             parameters=params,
             maximum_automatic_attempts=tuning.maximum_automatic_attempts if automatic else None,
@@ -129,7 +128,7 @@ def _control_entry(gov: Governance, control: Control) -> ControlEntry:
         severity=control.severity,  # type: ignore[arg-type]
         mappings=control.mappings,
         resource_types=list(control.resource_types),
-        rule=control.rule(settings, prefix),
+        rule=control.rule(settings, gov.name_prefix),
         remediation=remediation,
         caveats=list(control.caveats),
     )
@@ -154,8 +153,10 @@ def expired_exemption_warnings(gov: Governance, today: dt.date) -> list[str]:
     """One line per lapsed entry. A warning, not a refusal: the runbook already refuses a lapsed entry, and
     synth output must depend on the file alone, never on the day it runs."""
     return [
-        f"exemptions.known[{i}].expires: {e.expires} has passed (UTC), so the runbook remediates "
-        f"{e.security_group_id} in {e.account_id} again; remove the entry, or renew it (a flagged change)"
+        f"exemptions.known[{i}].expires: {e.expires} has passed (UTC): {e.security_group_id} in {e.account_id} "
+        "is remediated when Config next evaluates it and starts remediation, not at a set time, and the verifier "
+        "fails it meanwhile; "
+        "remove the entry, or renew it (a flagged change)"
         for i, e in enumerate(gov.exemptions.known)
         if e.expires < today
     ]
@@ -167,15 +168,18 @@ def _documents_and_roles(gov: Governance, controls: list[ControlEntry]) -> tuple
     The SG runbook's document embeds the approved exemptions, so its hash (which the verifier checks in every
     account and region) covers them: an account cannot grant itself an exemption without failing verification.
     """
-    prefix = gov.name_prefix
-    keys = sorted({CATALOG[c.id].runbook for c in controls if c.enabled and c.remediation.mode != "off"} - {None})
+    names = gov.names
+    used: dict[str, Runbook] = {}
+    for c in controls:
+        runbook = CATALOG[c.id].runbook
+        if runbook and c.enabled and c.remediation.mode != "off":
+            used[runbook.key] = runbook
     embedded = [e.embedded() for e in approved_exemptions(gov)]
     docs, roles = [], []
-    for key in keys:
-        runbook = RUNBOOKS[key]
+    for key, runbook in sorted(used.items()):
         rendered = runbook.render_document(embedded if runbook.embeds_exemptions else ())
         content = canonical_json(json.loads(rendered))
-        name = f"{prefix}-{runbook.document_suffix}"
+        name = names.document(runbook)
         docs.append(
             Document(
                 entry=DocumentEntry(
@@ -193,10 +197,10 @@ def _documents_and_roles(gov: Governance, controls: list[ControlEntry]) -> tuple
         )
         roles.append(
             RoleEntry(
-                name=f"{prefix}-{runbook.role_suffix}",
+                name=names.role(runbook),
                 description=f"Assumed by SSM Automation to run {name}; grants only what its handler calls.",
                 trust_policy=runbook.trust_policy(),
-                permission_policies={f"{prefix}-{runbook.role_suffix}": runbook.permission_policy()},
+                permission_policies={names.role(runbook): runbook.permission_policy()},
                 used_by=[name],
             )
         )
@@ -206,21 +210,25 @@ def _documents_and_roles(gov: Governance, controls: list[ControlEntry]) -> tuple
 def _fast_path(
     gov: Governance, controls: list[ControlEntry], docs: list[Document]
 ) -> tuple[FastPathEntry | None, RoleEntry | None]:
-    """The fast path revokes without anyone approving, so it guards only what automatic controls restrict."""
-    sg_doc = next((d for d in docs if d.entry.runbook == "sg-revoke"), None)
-    ports = sorted(
-        {
-            int(p)
-            for c in controls
-            if c.enabled and c.remediation.mode == "automatic" and "RestrictedPorts" in c.remediation.parameters
-            for p in c.remediation.parameters["RestrictedPorts"].static_values or []
-        }
-    )
-    if not gov.fast_path.enabled or sg_doc is None or not ports:
+    """The fast path revokes without anyone approving, so it guards only what automatic controls restrict.
+
+    Which controls it serves is their declared capability (Control.fast_path), with the ports they declare
+    (Control.restricted_ports); all of them share one runbook, whose document the fast path starts.
+    """
+    fast = [
+        CATALOG[c.id] for c in controls if c.enabled and c.remediation.mode == "automatic" and CATALOG[c.id].fast_path
+    ]
+    ports = sorted({p for control in fast for p in control.restricted_ports(gov.control_settings(control.id))})
+    runbooks = {id(control.runbook): control.runbook for control in fast}
+    if len(runbooks) > 1:
+        raise ValueError(f"fast-path controls {[c.id for c in fast]} must share one runbook")
+    runbook = next(iter(runbooks.values()), None)
+    sg_doc = next((d for d in docs if d.runbook is runbook), None)
+    if not gov.fast_path.enabled or sg_doc is None or runbook is None or not ports:
         return None, None
-    prefix = gov.name_prefix
-    revoke_role = f"{prefix}-{RUNBOOKS['sg-revoke'].role_suffix}"
-    name = f"{prefix}-{FAST_PATH_ROLE_SUFFIX}"
+    names = gov.names
+    revoke_role = names.role(runbook)
+    name = names.fast_path_role()
     role = RoleEntry(
         name=name,
         description="Assumed by EventBridge to start the revoke runbook on the API call that opened ingress.",
@@ -232,7 +240,7 @@ def _fast_path(
         revoke_role_name=revoke_role, restricted_ports=ports, exemption_tag_key=gov.exemptions.tag_key
     )
     entry = FastPathEntry(
-        rule_name=f"{prefix}-open-ingress-fast-path",
+        rule_name=names.fast_path_rule(),
         regions=list(gov.organization.regions),
         event_pattern=fast_path.event_pattern(),
         role=name,
@@ -253,6 +261,7 @@ def _fast_path(
 def build_plan(gov: Governance, config_file: Path, config_text: str) -> Plan:
     org = gov.organization
     prefix = gov.name_prefix
+    names = gov.names
     controls = [_control_entry(gov, c) for c in CATALOG.values()]
     enabled = [c for c in controls if c.enabled]
     docs, roles = _documents_and_roles(gov, controls)
@@ -279,7 +288,7 @@ def build_plan(gov: Governance, config_file: Path, config_text: str) -> Plan:
     plan = Plan(governance=gov, manifest=None, documents=docs, governance_source=str(config_file))  # type: ignore[arg-type]
 
     if gov.mode == "organization":
-        pack_name = f"{prefix}-guardrails"
+        pack_name = names.pack()
         for region in org.regions:
             body = templates.conformance_pack(gov, enabled, management_account_id=org.management_account_id)
             plan.pack_templates[region] = body
@@ -295,7 +304,7 @@ def build_plan(gov: Governance, config_file: Path, config_text: str) -> Plan:
             )
         if roles:
             body = templates.roles_stackset(roles)
-            name = f"{prefix}-roles"
+            name = names.roles_stackset()
             plan.stackset_templates[name] = body
             stack_sets.append(
                 StackSetEntry(
@@ -311,7 +320,7 @@ def build_plan(gov: Governance, config_file: Path, config_text: str) -> Plan:
             )
         if docs:
             body = templates.documents_stackset(docs, fast_path_entry)
-            name = f"{prefix}-documents"
+            name = names.documents_stackset()
             plan.stackset_templates[name] = body
             stack_sets.append(
                 StackSetEntry(
@@ -342,24 +351,24 @@ def build_plan(gov: Governance, config_file: Path, config_text: str) -> Plan:
                     )
         if gov.scp.protect_governance_resources:
             scp = protection(gov, pack_name, roles, str(config_file))
-        stacks.append(StackEntry(name=f"{prefix}-org-global", kind="org-global", region=org.home_region))
+        stacks.append(StackEntry(name=names.org_global_stack(), kind="org-global", region=org.home_region))
         if (org.delegated_admin_account_id and (ct_controls or scp)) or (org.include_management_account and docs):
             # SCPs and Control Tower controls are the management account's to create; so are the runbooks
             # of the management account itself, which StackSets never reach (include_management_account).
             stacks.append(
                 StackEntry(
-                    name=f"{prefix}-org-management",
+                    name=names.org_management_stack(),
                     kind="org-management",
                     region=org.home_region,
                     account_id=org.management_account_id,
                 )
             )
         stacks.extend(
-            StackEntry(name=f"{prefix}-org-{region}", kind="org-region", region=region) for region in org.regions
+            StackEntry(name=names.org_region_stack(region), kind="org-region", region=region) for region in org.regions
         )
     else:
         stacks.extend(
-            StackEntry(name=f"{prefix}-account-{acct}", kind="account", region=org.home_region, account_id=acct)
+            StackEntry(name=names.account_stack(acct), kind="account", region=org.home_region, account_id=acct)
             for acct in gov.accounts
         )
 

@@ -52,6 +52,7 @@ from orgguard.config.load import ConfigError
 from orgguard.config.models import Governance
 from orgguard.iam.policy import document, minified, statement
 from orgguard.manifest import RoleEntry, ScpEntry, ScpPolicy
+from orgguard.naming import Names
 
 # Organizations quotas, "Maximum size of a policy document": SCPs 5,120 characters, counted as stored: whitespace
 # sent through an SDK counts. "Maximum number of policies attached to a root, OU or account": 5 SCPs, and
@@ -175,13 +176,13 @@ def resource_patterns(
     paths = sorted({"/", *role_paths})
     return {
         ANYWHERE: ["*"],
-        ROLE: [f"arn:aws:iam::*:role{path}{prefix}-*" for path in paths],
+        ROLE: [f"arn:aws:iam::*:role{path}{Names(prefix).any()}" for path in paths],
         EXEMPT_ROLE: list(exempt),
         SERVICE_ROLE: [CONFIG_SERVICE_ROLES],
-        DOCUMENT: [f"arn:aws:ssm:*:*:document/{prefix}-*"],
+        DOCUMENT: [f"arn:aws:ssm:*:*:document/{Names(prefix).any()}"],
         PACK: [f"arn:aws:config:*:*:conformance-pack/OrgConformsPack-{pack_name}-*"],
-        REMEDIATION: [f"arn:aws:config:*:*:remediation-configuration/{prefix}-*"],
-        RULE: [f"arn:aws:events:*:*:rule/{prefix}-*"],
+        REMEDIATION: [f"arn:aws:config:*:*:remediation-configuration/{Names(prefix).any()}"],
+        RULE: [f"arn:aws:events:*:*:rule/{Names(prefix).any()}"],
         EXECUTION: ["arn:aws:ssm:*:*:automation-execution/*"],
         LZA_FUNCTION: ["arn:aws:lambda:*:*:function:AWSAccelerator-*"],
         LZA_STACK: ["arn:aws:cloudformation:*:*:stack/AWSAccelerator-*/*"],
@@ -267,7 +268,7 @@ def policy_name(base: str, index: int) -> str:
 
 def protection(gov: Governance, pack_name: str, roles: Sequence[RoleEntry], source: str) -> ScpEntry:
     """The manifest's SCP entry, or ConfigError (one line) when it cannot fit the Organizations quotas."""
-    base = f"{gov.name_prefix}-protect-guardrails"
+    base = gov.names.scp()
     groups = pack(statements(gov, pack_name, roles))
     if groups is None or len(groups) > MAX_POLICIES:
         need = "a single statement is" if groups is None else f"it needs {len(groups)} policies, which is"

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from functools import cache
 from typing import TYPE_CHECKING, Any
 
@@ -11,6 +10,8 @@ import jinja2
 
 from orgguard import __version__
 from orgguard.manifest import ControlEntry, FastPathEntry, RoleEntry, for_account
+from orgguard.naming import logical_id
+from orgguard.rules import ConfigRule
 
 if TYPE_CHECKING:
     from orgguard.config.models import Governance
@@ -26,11 +27,6 @@ def cfn_sub(value: Any) -> Any:
     if isinstance(value, dict):
         return {k: cfn_sub(v) for k, v in value.items()}
     return value
-
-
-def logical_id(name: str) -> str:
-    """CloudFormation logical ids are alphanumeric: orgguard-sg-revoke -> OrgguardSgRevoke."""
-    return "".join(part[:1].upper() + part[1:] for part in re.split(r"[^A-Za-z0-9]+", name) if part)
 
 
 _YAML_LINE_BREAKS = re.compile("[\r\n\x85\u2028\u2029]")
@@ -58,21 +54,14 @@ def _env() -> jinja2.Environment:
     return env
 
 
-@dataclass(frozen=True)
-class _PackControl:
-    logical_id: str
-    rule: Any
-    remediation: Any
-    resource_types: list[str]
-
-
 def conformance_pack(gov: Governance, controls: list[ControlEntry], *, management_account_id: str) -> str:
-    items = [_PackControl(logical_id(c.id), c.rule, c.remediation, c.resource_types) for c in controls if c.enabled]
+    """The organization conformance pack: every enabled control's `ConfigRule`, rendered as CloudFormation."""
+    rules = [ConfigRule.from_control(c) for c in controls if c.enabled]
     return (
         _env()
         .get_template("conformance-pack.yaml.j2")
         .render(
-            prefix=gov.name_prefix, version=__version__, controls=items, management_account_id=management_account_id
+            prefix=gov.name_prefix, version=__version__, rules=rules, management_account_id=management_account_id
         )
     )
 

@@ -19,6 +19,7 @@ import boto3
 from botocore.exceptions import ClientError
 
 from orgguard.manifest import ControlEntry, Manifest, for_account
+from orgguard.runbooks.sg_revoke import PORTS_PARAMETER
 from orgguard.verify.aws import CallCounter, SessionPool
 from orgguard.verify.errors import describe
 
@@ -90,10 +91,10 @@ def _sg_controls(manifest: Manifest) -> list[ControlEntry]:
 
 
 def restricted_ports(manifest: Manifest) -> list[int]:
-    """The ports the deployed remediations revoke (their RestrictedPorts parameter), else 22."""
+    """The ports the deployed remediations revoke (the SG revoke runbook's ports parameter), else 22."""
     ports: set[int] = set()
     for control in _sg_controls(manifest):
-        param = control.remediation.parameters.get("RestrictedPorts")
+        param = control.remediation.parameters.get(PORTS_PARAMETER)
         for value in (param.static_values or []) if param else []:
             ports.update(int(p) for p in str(value).replace(",", " ").split() if p.strip().isdigit())
     return sorted(ports) or [22]

@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from orgguard.manifest import Manifest
+from orgguard.naming import Names
 
 VERSION = "2012-10-17"
 VERIFIER_ROLE = "orgguard-verifier"
@@ -59,7 +60,10 @@ def caller_policy(manifest: Manifest, *, member_role_name: str = MEMBER_READ_ROL
         _stmt(
             "ReadStackSetInstances",
             ["cloudformation:ListStackInstances"],
-            [f"arn:aws:cloudformation:*:{account}:stackset/{prefix}-*:*" for account in sorted({mgmt, deployer})],
+            [
+                f"arn:aws:cloudformation:*:{account}:stackset/{Names(prefix).any()}:*"
+                for account in sorted({mgmt, deployer})
+            ],
         ),
     ]
     if manifest.control_tower:
@@ -115,19 +119,19 @@ def member_read_policy(manifest: Manifest, account_id: str, *, pack_templates: b
             _stmt(
                 "ReadRunbooks",
                 ["ssm:DescribeDocument", "ssm:GetDocument"],
-                [f"arn:aws:ssm:*:{account_id}:document/{prefix}-*"],
+                [f"arn:aws:ssm:*:{account_id}:document/{Names(prefix).any()}"],
             ),
             # ListRules supports no resource-level permission; the targets are read per rule.
             _stmt("FindFastPathRules", ["events:ListRules"], ["*"]),
             _stmt(
                 "ReadFastPathTargets",
                 ["events:ListTargetsByRule"],
-                [f"arn:aws:events:*:{account_id}:rule/{prefix}-*"],
+                [f"arn:aws:events:*:{account_id}:rule/{Names(prefix).any()}"],
             ),
             _stmt(
                 "ReadRunbookRoles",
                 ["iam:GetRole", "iam:GetRolePolicy", "iam:ListAttachedRolePolicies", "iam:ListRolePolicies"],
-                [f"arn:aws:iam::{account_id}:role/{prefix}-*"],
+                [f"arn:aws:iam::{account_id}:role/{Names(prefix).any()}"],
             ),
         ],
     }

@@ -6,8 +6,8 @@ from __future__ import annotations
 import cfn_guard_rs
 import pytest
 
-from orgguard.catalog import CATALOG
-from orgguard.catalog.base import ControlSettings
+from orgguard.controls import CATALOG
+from orgguard.controls.base import ControlSettings
 
 
 def _item(resource_type: str, block: str, assign_public_ip: str | None) -> dict:

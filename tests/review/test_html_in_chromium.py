@@ -64,7 +64,7 @@ def test_review_page_renders_key_facts_in_chromium(tmp_path: Path) -> None:
         "AWS-GR_RESTRICTED_COMMON_PORTS",
         "ECS.16",
         "CT.EC2.PR.3 / CT.EC2.PR.4 are CloudFormation hooks",
-        "checks TCP only",
+        "TCP only: UDP exposure is not detected.",  # the control's own caveat
         "network-team@example.com",
         "Break-glass account",
         "ssm.amazonaws.com",

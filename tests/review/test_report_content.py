@@ -5,12 +5,19 @@ from __future__ import annotations
 import datetime as dt
 import html
 import re
+from pathlib import Path
 
 import pytest
 
+from orgguard.config.load import parse_governance
+from orgguard.controls import CATALOG
+from orgguard.review.caveats import general_caveats
 from orgguard.review.render import render_report
+from orgguard.synth.plan import build_plan
 
 from .factory import SG_DOC, SG_ROLE, example_manifest, mutate
+
+ROOT = Path(__file__).resolve().parents[2]
 
 TODAY = dt.date(2026, 6, 1)
 
@@ -93,11 +100,24 @@ def test_general_coverage_caveats_are_shown(page: str) -> None:
     assert (
         "CT.EC2.PR.3 / CT.EC2.PR.4 are CloudFormation hooks: they never see security groups made by Terraform" in page
     )
-    assert "ECS.16 (task set public IP) has no in-place fix" in page
-    assert "checks TCP only" in page
     assert "Config rules do nothing without a configuration recorder" in page
     assert "TCP only: UDP exposure is not detected." in page  # the control's own caveat
     assert "already has Control Tower's AWS-GR_RESTRICTED_SSH" in page and "the same finding appears twice" in page
+
+
+@pytest.mark.parametrize("fmt", ["markdown", "html"])
+def test_a_control_caveat_is_printed_once_from_the_control(fmt: str) -> None:
+    """The report reads per-control caveats from the control (via the manifest), and only there: the plan-wide
+    list used to repeat the TCP-only, ECS.16 and ECS.5 facts in other words."""
+    text = (ROOT / "governance.yaml").read_text()
+    manifest = build_plan(parse_governance(text, "governance.yaml"), Path("governance.yaml"), text).manifest
+    page = html.unescape(render_report(manifest, fmt)).replace("\\", "")  # markdown escapes
+    for control in CATALOG.values():
+        for caveat in control.caveats:
+            assert caveat in page, caveat
+    for fact in ("checks TCP only", "UpdateTaskSet changes only the scale, so", "evaluates only the latest active"):
+        assert page.count(fact) == 1, f"{fact!r} printed {page.count(fact)} times"
+    assert not [line for line in general_caveats(manifest) if "ECS." in line or "TCP only" in line]
 
 
 @pytest.mark.parametrize("fmt", ["markdown", "html"])

@@ -37,8 +37,7 @@ def load_from_document(key: str) -> dict[str, Any]:
 
 
 def load_module(key: str) -> dict[str, Any]:
-    module_name = RUNBOOKS[key].handler_file.removesuffix(".py")
-    return vars(importlib.import_module(f"orgguard.runbooks.handlers.{module_name}"))
+    return vars(importlib.import_module(RUNBOOKS[key].handler_module))
 
 
 @pytest.fixture(params=["module", "document"])

@@ -15,7 +15,6 @@ from parliament import analyze_policy_string
 from orgguard.manifest import ACCOUNT_PLACEHOLDER, for_account
 from orgguard.runbooks import ACCOUNT, RUNBOOKS, Runbook
 from orgguard.runbooks import fast_path as fp
-from orgguard.runbooks.render import HANDLERS
 
 KEYS = sorted(RUNBOOKS)
 MEMBER = "123456789012"
@@ -49,7 +48,7 @@ def test_document_is_schema_03_with_one_python311_script_step_embedding_the_hand
     (step,) = doc["mainSteps"]
     assert step["action"] == "aws:executeScript"
     assert step["inputs"]["Runtime"] == "python3.11" and step["inputs"]["Handler"] == "handler"
-    assert step["inputs"]["Script"].encode() == (HANDLERS / runbook.handler_file).read_bytes()
+    assert step["inputs"]["Script"].encode() == runbook.handler_path.read_bytes()
     assert runbook.resource_parameter in doc["parameters"] and "AutomationAssumeRole" in doc["parameters"]
     embedded = {"AccountId", "ApprovedExemptions"} if runbook.embeds_exemptions else set()
     assert set(step["inputs"]["InputPayload"]) == set(doc["parameters"]) - {"AutomationAssumeRole"} | embedded
@@ -96,7 +95,7 @@ def test_trust_policy_admits_only_ssm_automation_of_the_same_account(key: str) -
 
 def _handler_operations(runbook: Runbook) -> set[str]:
     """Every operation name the handler source passes to its counting `call` wrapper."""
-    tree = ast.parse((HANDLERS / runbook.handler_file).read_text())
+    tree = ast.parse(runbook.handler_path.read_text())
     return {
         node.args[0].value
         for node in ast.walk(tree)
@@ -113,7 +112,7 @@ def test_policy_grants_exactly_the_calls_in_the_handler_source(key: str) -> None
     runbook = RUNBOOKS[key]
     service = "ec2" if runbook.resource_type.startswith("AWS::EC2") else "ecs"
     assert {f"{service}:{op}" for op in _handler_operations(runbook)} == set(runbook.called_actions())
-    source = (HANDLERS / runbook.handler_file).read_text()
+    source = runbook.handler_path.read_text()
     assert "boto3.client(" in source and source.count("boto3.client(") == 1, "one client, one service"
     assert "orgguard" not in {n.split(".")[0] for n in _imports(source)}
 
@@ -132,7 +131,7 @@ def _imports(source: str) -> set[str]:
 def test_handlers_import_only_the_standard_library_and_boto3(key: str) -> None:
     import sys
 
-    source = (HANDLERS / RUNBOOKS[key].handler_file).read_text()
+    source = RUNBOOKS[key].handler_path.read_text()
     for name in _imports(source):
         top = name.split(".")[0]
         assert top in sys.stdlib_module_names or top in ("boto3", "botocore"), name

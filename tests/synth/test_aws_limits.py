@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from orgguard.catalog import CATALOG
 from orgguard.config.load import ConfigError, parse_governance
+from orgguard.controls import CATALOG
 from orgguard.synth import limits
 from orgguard.synth.plan import build_plan
 from tests.synth.conftest import ACCOUNT_EXAMPLE, EXAMPLE, run_cli

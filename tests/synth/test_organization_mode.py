@@ -6,7 +6,7 @@ import json
 
 import yaml
 
-from orgguard.catalog import CATALOG
+from orgguard.controls import CATALOG
 from tests.synth.conftest import stack_json
 
 
@@ -176,8 +176,8 @@ def test_scp_denies_tampering_except_to_stacksets_and_control_tower(org_out, org
 
 
 def test_a_short_port_list_fills_every_numbered_slot_so_no_default_port_sneaks_in():
-    from orgguard.catalog import CATALOG
-    from orgguard.catalog.restricted_common_ports import CommonPortsSettings
+    from orgguard.controls import CATALOG
+    from orgguard.controls.restricted_common_ports import CommonPortsSettings
 
     control = CATALOG["restricted-common-ports"]
     rule = control.rule(CommonPortsSettings(ports=[22, 3389]), "p")

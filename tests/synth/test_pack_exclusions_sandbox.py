@@ -19,7 +19,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from orgguard.catalog import CATALOG, Control
+from orgguard.controls import CATALOG, Control
 from orgguard.manifest import Manifest, load_manifest
 from orgguard.sandbox import Sandbox
 from orgguard.synth.build import MANIFEST_FILE, synthesize

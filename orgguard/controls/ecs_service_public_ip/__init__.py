@@ -1,6 +1,7 @@
 """ECS.2: ECS services must not assign public IP addresses to their tasks."""
 
-from orgguard.catalog.base import Control, ControlSettings, guard_rule
+from orgguard.controls.base import Control, ControlSettings, guard_rule
+from orgguard.controls.ecs_service_public_ip.runbook import RUNBOOK
 from orgguard.manifest import Mappings, RuleSpec
 
 # Config's item for AWS::ECS::Service spells the block "AwsvpcConfiguration" (lower-case vpc).
@@ -22,11 +23,12 @@ class EcsServicePublicIp(Control):
 
 CONTROL = EcsServicePublicIp(
     id="ecs-service-public-ip",
+    order=30,
     title="ECS services do not assign public IP addresses automatically",
     severity="high",
     mappings=Mappings(security_hub=["ECS.2"]),
     resource_types=("AWS::ECS::Service",),
-    runbook="ecs-service-public-ip",
+    runbook=RUNBOOK,
     remediation_modes=("manual", "automatic", "off"),
     default_remediation="manual",
     caveats=(

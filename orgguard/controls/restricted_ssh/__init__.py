@@ -1,7 +1,8 @@
 """restricted-ssh: no security group may admit 22/tcp from 0.0.0.0/0 or ::/0."""
 
-from orgguard.catalog.base import Control, ControlSettings, managed_rule
+from orgguard.controls.base import Control, ControlSettings, managed_rule
 from orgguard.manifest import Mappings, RuleSpec
+from orgguard.runbooks.sg_revoke import PORTS_PARAMETER, SG_REVOKE
 
 SSH_PORT = 22
 
@@ -16,12 +17,20 @@ class RestrictedSsh(Control):
             "including all-TCP and all-traffic rules.",
         )
 
+    def restricted_ports(self, settings: ControlSettings) -> tuple[int, ...]:
+        return (SSH_PORT,)
+
     def remediation_parameters(self, settings: ControlSettings, exemption_tag_key: str) -> dict[str, list[str]]:
-        return {"RestrictedPorts": [str(SSH_PORT)], "ExemptionTagKey": [exemption_tag_key], "DryRun": ["false"]}
+        return {
+            PORTS_PARAMETER: [str(p) for p in self.restricted_ports(settings)],
+            "ExemptionTagKey": [exemption_tag_key],
+            "DryRun": ["false"],
+        }
 
 
 CONTROL = RestrictedSsh(
     id="restricted-ssh",
+    order=10,
     title="Security groups do not allow SSH from the internet",
     severity="high",
     mappings=Mappings(
@@ -35,15 +44,18 @@ CONTROL = RestrictedSsh(
     # `aws controlcatalog get-control --control-arn arn:aws:controlcatalog:::control/<id>` shows its alias.
     control_catalog_id="6rilu41n0gb9w6mxrkyewoer4",  # AWS-GR_RESTRICTED_SSH
     resource_types=("AWS::EC2::SecurityGroup",),
-    runbook="sg-revoke",
+    runbook=SG_REVOKE,
+    fast_path=True,
     remediation_modes=("automatic", "manual", "off"),
     default_remediation="automatic",
     caveats=(
         "Detection is AWS Config's managed INCOMING_SSH_DISABLED rule: it evaluates on configuration "
         "change, so exposure lasts until the change is recorded and remediated (enable fast_path to "
         "shorten it to seconds).",
-        "The runbook revokes only ingress rules open to 0.0.0.0/0 or ::/0 that reach 22/tcp; rules from "
-        "other CIDRs, prefix lists and security groups are never touched.",
+        "The runbook revokes only ingress rules that reach 22/tcp from the whole internet: 0.0.0.0/0, ::/0 "
+        "or a managed prefix list holding one of them. Narrower CIDRs, prefix lists of narrower CIDRs and "
+        "security-group references are never touched; so the internet split into narrower blocks "
+        "(0.0.0.0/1 plus 128.0.0.0/1) stays open, and the managed rule does not flag it either.",
     ),
     # "AWS Region: All supported AWS regions" (checked 2026 on the rule's page).
     availability_source="https://docs.aws.amazon.com/config/latest/developerguide/restricted-ssh.html",

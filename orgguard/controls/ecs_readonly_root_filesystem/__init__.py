@@ -1,6 +1,7 @@
 """ECS.5: containers run with a read-only root filesystem."""
 
-from orgguard.catalog.base import Control, ControlSettings, managed_rule
+from orgguard.controls.base import Control, ControlSettings, managed_rule
+from orgguard.controls.ecs_readonly_root_filesystem.runbook import RUNBOOK
 from orgguard.manifest import Mappings, RuleSpec
 
 
@@ -16,11 +17,12 @@ class EcsReadonlyRootFilesystem(Control):
 
 CONTROL = EcsReadonlyRootFilesystem(
     id="ecs-readonly-root-filesystem",
+    order=40,
     title="ECS containers are limited to read-only access to root filesystems",
     severity="high",
     mappings=Mappings(security_hub=["ECS.5"]),
     resource_types=("AWS::ECS::TaskDefinition",),
-    runbook="ecs-readonly-root-filesystem",
+    runbook=RUNBOOK,
     remediation_modes=("manual", "automatic", "off"),
     default_remediation="manual",
     caveats=(

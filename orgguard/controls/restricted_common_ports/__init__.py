@@ -6,8 +6,9 @@ from typing import Any, Literal
 
 from pydantic import Field, field_validator
 
-from orgguard.catalog.base import Control, ControlSettings, managed_rule
+from orgguard.controls.base import Control, ControlSettings, managed_rule
 from orgguard.manifest import Mappings, RuleSpec
+from orgguard.runbooks.sg_revoke import PORTS_PARAMETER, SG_REVOKE
 
 PORT_PROFILES: dict[str, tuple[int, ...]] = {
     # RESTRICTED_INCOMING_TRAFFIC's defaults, as Control Tower's AWS-GR_RESTRICTED_COMMON_PORTS uses them.
@@ -94,10 +95,13 @@ class RestrictedCommonPorts(Control):
             params,
         )
 
-    def remediation_parameters(self, settings: ControlSettings, exemption_tag_key: str) -> dict[str, list[str]]:
+    def restricted_ports(self, settings: ControlSettings) -> tuple[int, ...]:
         assert isinstance(settings, CommonPortsSettings)
+        return tuple(settings.port_list())
+
+    def remediation_parameters(self, settings: ControlSettings, exemption_tag_key: str) -> dict[str, list[str]]:
         return {
-            "RestrictedPorts": [str(p) for p in settings.port_list()],
+            PORTS_PARAMETER: [str(p) for p in self.restricted_ports(settings)],
             "ExemptionTagKey": [exemption_tag_key],
             "DryRun": ["false"],
         }
@@ -105,6 +109,7 @@ class RestrictedCommonPorts(Control):
 
 CONTROL = RestrictedCommonPorts(
     id="restricted-common-ports",
+    order=20,
     title="Security groups do not allow high-risk ports from the internet",
     severity="high",
     mappings=Mappings(
@@ -118,7 +123,8 @@ CONTROL = RestrictedCommonPorts(
     # `aws controlcatalog get-control --control-arn arn:aws:controlcatalog:::control/<id>` shows its alias.
     control_catalog_id="df2ta5ytg2zatj1q7y5e09u32",  # AWS-GR_RESTRICTED_COMMON_PORTS
     resource_types=("AWS::EC2::SecurityGroup",),
-    runbook="sg-revoke",
+    runbook=SG_REVOKE,
+    fast_path=True,
     remediation_modes=("automatic", "manual", "off"),
     default_remediation="automatic",
     settings_model=CommonPortsSettings,

@@ -1,4 +1,8 @@
-"""What a control module declares. Adding a control = one module in this package + its tests."""
+"""What a control folder declares. Adding a control = one folder in this package + its tests.
+
+orgguard/controls/<id_with_underscores>/__init__.py defines `CONTROL`, an instance of a `Control` subclass;
+the package scan in orgguard/controls/__init__.py finds it, so nothing else lists the controls.
+"""
 
 from __future__ import annotations
 
@@ -7,6 +11,8 @@ from dataclasses import dataclass
 from pydantic import BaseModel, ConfigDict, Field
 
 from orgguard.manifest import Mappings, RemediationMode, RuleSpec
+from orgguard.naming import Names
+from orgguard.runbooks.model import Runbook
 
 GUARD_RUNTIME = "guard-2.x.x"
 
@@ -27,11 +33,13 @@ class Control:
     """One guardrail: detection rule, remediation runbook and its mappings."""
 
     id: str
+    # Position in the catalog (reports, schema, packs and the manifest list controls in this order).
+    order: int
     title: str
     severity: str
     mappings: Mappings
     resource_types: tuple[str, ...]
-    runbook: str | None  # key in orgguard.runbooks.RUNBOOKS
+    runbook: Runbook | None  # the runbook object itself: its own (runbook.py beside it) or a shared one
     remediation_modes: tuple[RemediationMode, ...]
     default_remediation: RemediationMode
     caveats: tuple[str, ...] = ()
@@ -48,9 +56,17 @@ class Control:
     availability_source: str = ""
     # Settings fields that shape the rule and its remediation parameters: AWS-limit errors name them.
     source_fields: tuple[str, ...] = ()
+    # Capability: with automatic remediation, the fast path (EventBridge on the opening API call) may start
+    # this control's runbook without Config. Only for controls whose runbook revokes exactly what the event
+    # opened (the SG revoke runbook, restricted_ports() non-empty).
+    fast_path: bool = False
 
     def rule_name(self, prefix: str) -> str:
-        return f"{prefix}-{self.id}"
+        return Names(prefix).rule(self.id)
+
+    def restricted_ports(self, settings: ControlSettings) -> tuple[int, ...]:
+        """Capability: the TCP ports this control's runbook revokes from the internet; () if it takes none."""
+        return ()
 
     def rule(self, settings: ControlSettings, prefix: str) -> RuleSpec:  # pragma: no cover - abstract
         raise NotImplementedError

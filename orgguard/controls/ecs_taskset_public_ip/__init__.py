@@ -1,6 +1,7 @@
 """ECS.16: ECS task sets must not assign public IP addresses."""
 
-from orgguard.catalog.base import Control, ControlSettings, guard_rule
+from orgguard.controls.base import Control, ControlSettings, guard_rule
+from orgguard.controls.ecs_taskset_public_ip.runbook import RUNBOOK
 from orgguard.manifest import Mappings, RuleSpec
 
 # Config's item for AWS::ECS::TaskSet spells the block "AwsVpcConfiguration" (capital V), unlike Service.
@@ -20,11 +21,12 @@ class EcsTasksetPublicIp(Control):
 
 CONTROL = EcsTasksetPublicIp(
     id="ecs-taskset-public-ip",
+    order=50,
     title="ECS task sets do not assign public IP addresses automatically",
     severity="high",
     mappings=Mappings(security_hub=["ECS.16"]),
     resource_types=("AWS::ECS::TaskSet",),
-    runbook="ecs-taskset-public-ip",
+    runbook=RUNBOOK,
     # UpdateTaskSet changes only scale: the fix is a new task set, so the runbook only reports.
     remediation_modes=("manual", "off"),
     default_remediation="manual",
