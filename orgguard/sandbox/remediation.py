@@ -7,6 +7,12 @@ account and region. Conformance-pack deployments (config_org.py) write here too,
 The target must exist where the configuration lives: "The target (SSM document) must exist and have
 permissions to use the target" (PutRemediationConfigurations API reference), so a configuration
 naming a document absent from that account and region is refused, as a pack deploying one fails.
+
+Remediation exceptions (Put/Describe/DeleteRemediationExceptions): AWS Config writes one itself once
+auto-remediation of a resource failed `MaximumAutomaticAttempts` times (botocore `config` model,
+`RemediationConfiguration.MaximumAutomaticAttempts`); the sandbox runs no Config remediation, so a test
+puts it through the API, as Config would. Compliance results (GetComplianceDetailsByConfigRule): the
+sandbox evaluates no rule, so a test seeds a result with the control endpoint `config/evaluation`.
 """
 
 from __future__ import annotations
@@ -14,6 +20,7 @@ from __future__ import annotations
 import json
 import re
 import threading
+import time
 import uuid
 from typing import TYPE_CHECKING, Any
 
@@ -39,6 +46,12 @@ MISSING_TARGET_CODE = "InvalidParameterValueException"
 _LOCK = threading.RLock()
 # (account, region) -> config rule name -> RemediationConfiguration (API shape)
 STORE: dict[tuple[str, str], dict[str, dict[str, Any]]] = {}
+# (account, region) -> rule name -> (resource type, resource id) -> RemediationException (API shape)
+EXCEPTIONS: dict[tuple[str, str], dict[str, dict[tuple[str, str], dict[str, Any]]]] = {}
+# (account, region) -> rule name -> (resource type, resource id) -> EvaluationResult (API shape)
+EVALUATIONS: dict[tuple[str, str], dict[str, dict[tuple[str, str], dict[str, Any]]]] = {}
+COMPLIANCE_TYPES = ("COMPLIANT", "NON_COMPLIANT", "NOT_APPLICABLE", "INSUFFICIENT_DATA")  # botocore ComplianceType
+MAX_LIMIT = 100  # botocore: DescribeRemediationExceptions and GetComplianceDetailsByConfigRule `Limit`, 0-100
 
 
 class ConfigError(JsonRESTError):
@@ -189,7 +202,119 @@ class _Api:
         return json.dumps({})
 
 
+def _page(items: list[dict[str, Any]], limit: Any, token: Any) -> tuple[list[dict[str, Any]], str | None]:
+    """Limit/NextToken paging over a stable order; a token this sandbox did not hand out is refused."""
+    size = int(limit or MAX_LIMIT) or MAX_LIMIT
+    if not 0 <= size <= MAX_LIMIT:
+        raise ConfigError("InvalidParameterValueException", f"Limit must be 0-{MAX_LIMIT}.")
+    start = 0
+    if token:
+        if not str(token).isdigit() or int(token) > len(items):
+            raise ConfigError("InvalidNextTokenException", "The specified next token is invalid.")
+        start = int(token)
+    end = start + size
+    return items[start:end], (str(end) if end < len(items) else None)
+
+
+def _keys(params: Any) -> list[tuple[str, str]]:
+    return [(str(k.get("ResourceType") or ""), str(k.get("ResourceId") or "")) for k in params or []]
+
+
+def put_evaluation(body: bytes) -> dict[str, Any]:
+    """Control endpoint `config/evaluation`: record Config's latest result for one resource of one rule
+    (JSON: account_id, region, config_rule_name, resource_type, resource_id, compliance_type, annotation)."""
+    req = json.loads(body or b"{}")
+    compliance = req.get("compliance_type", "NON_COMPLIANT")
+    if compliance not in COMPLIANCE_TYPES:
+        return {"error": f"compliance_type must be one of {', '.join(COMPLIANCE_TYPES)}"}
+    account, region, rule = str(req["account_id"]), str(req["region"]), str(req["config_rule_name"])
+    if not _rule_exists(account, region, rule):
+        return {"error": f"no Config rule {rule} in {account} {region}"}
+    now = time.time()
+    key = (str(req.get("resource_type", "AWS::EC2::SecurityGroup")), str(req["resource_id"]))
+    result = {
+        "EvaluationResultIdentifier": {
+            "EvaluationResultQualifier": {
+                "ConfigRuleName": rule,
+                "ResourceType": key[0],
+                "ResourceId": key[1],
+                "EvaluationMode": "DETECTIVE",
+            },
+            "OrderingTimestamp": now,
+        },
+        "ComplianceType": compliance,
+        "ResultRecordedTime": now,
+        "ConfigRuleInvokedTime": now,
+    }
+    if req.get("annotation"):
+        result["Annotation"] = str(req["annotation"])[:256]
+    with _LOCK:
+        EVALUATIONS.setdefault((account, region), {}).setdefault(rule, {})[key] = result
+    return {"ok": True}
+
+
+class _Exceptions:
+    """Remediation exceptions and compliance results, grafted onto moto's ConfigResponse like _Api."""
+
+    def put_remediation_exceptions(self: Any) -> str:
+        account, region = self.current_account, self.region
+        rule = self._get_param("ConfigRuleName") or ""
+        keys = _keys(self._get_param("ResourceKeys"))
+        if not 1 <= len(keys) <= 100 or not all(t and i for t, i in keys):
+            raise ConfigError("InvalidParameterValueException", "Give 1-100 ResourceKeys with type and id.")
+        if not _rule_exists(account, region, rule):
+            raise ConfigError("InvalidParameterValueException", f"The Config rule {rule} does not exist.")
+        expires = self._get_param("ExpirationTime")
+        with _LOCK:
+            rules = EXCEPTIONS.setdefault((account, region), {}).setdefault(rule, {})
+            for resource_type, resource_id in keys:
+                item = {"ConfigRuleName": rule, "ResourceType": resource_type, "ResourceId": resource_id}
+                if self._get_param("Message"):
+                    item["Message"] = str(self._get_param("Message"))[:1024]
+                if expires is not None:
+                    item["ExpirationTime"] = expires
+                rules[(resource_type, resource_id)] = item
+        return json.dumps({"FailedBatches": []})
+
+    def describe_remediation_exceptions(self: Any) -> str:
+        account, region = self.current_account, self.region
+        rule = self._get_param("ConfigRuleName") or ""
+        with _LOCK:
+            found = dict(EXCEPTIONS.get((account, region), {}).get(rule, {}))
+        wanted = _keys(self._get_param("ResourceKeys"))
+        if wanted:  # "Limit and next token are not applicable if you request resources in batch"
+            return json.dumps({"RemediationExceptions": [found[k] for k in wanted if k in found]})
+        items = [found[k] for k in sorted(found)]
+        page, token = _page(items, self._get_param("Limit"), self._get_param("NextToken"))
+        return json.dumps({"RemediationExceptions": page, **({"NextToken": token} if token else {})})
+
+    def delete_remediation_exceptions(self: Any) -> str:
+        account, region = self.current_account, self.region
+        rule = self._get_param("ConfigRuleName") or ""
+        with _LOCK:
+            rules = EXCEPTIONS.get((account, region), {}).get(rule, {})
+            for key in _keys(self._get_param("ResourceKeys")):
+                rules.pop(key, None)
+        return json.dumps({"FailedBatches": []})
+
+    def get_compliance_details_by_config_rule(self: Any) -> str:
+        account, region = self.current_account, self.region
+        rule = self._get_param("ConfigRuleName") or ""
+        if not _rule_exists(account, region, rule):
+            raise ConfigError("NoSuchConfigRuleException", f"The ConfigRule '{rule}' provided is invalid.")
+        types = self._get_param("ComplianceTypes") or list(COMPLIANCE_TYPES)
+        with _LOCK:
+            found = dict(EVALUATIONS.get((account, region), {}).get(rule, {}))
+        items = [found[k] for k in sorted(found) if found[k]["ComplianceType"] in types]
+        page, token = _page(items, self._get_param("Limit"), self._get_param("NextToken"))
+        return json.dumps({"EvaluationResults": page, **({"NextToken": token} if token else {})})
+
+
 def install(ctx: ServerContext) -> None:
     for name in ("put_remediation_configurations", "describe_remediation_configurations",
                  "delete_remediation_configuration"):  # fmt: skip
         setattr(ConfigResponse, name, getattr(_Api, name))
+    for name in ("put_remediation_exceptions", "describe_remediation_exceptions", "delete_remediation_exceptions",
+                 "get_compliance_details_by_config_rule"):  # fmt: skip
+        setattr(ConfigResponse, name, getattr(_Exceptions, name))
+    ctx.middleware.register_control("config/evaluation", lambda environ, body: put_evaluation(body))

@@ -18,6 +18,7 @@ from pathlib import Path
 from cdktn import App, TerraformStack
 
 from orgguard.config.load import ConfigError, load_governance
+from orgguard.constructs.provider import AWS_PROVIDER_VERSION
 from orgguard.manifest import Manifest, SynthFile
 from orgguard.stacks.account import AccountStack
 from orgguard.stacks.account_module import ACCOUNT_STAND_IN, MODULE_FILE, MODULES_DIR, AccountBaseline
@@ -163,6 +164,21 @@ def _write_hcl(app: App, outdir: Path) -> None:
         (target / "main.tf").write_text(stack.to_hcl_terraform()["hcl"] + "\n")
 
 
+def delegated_admin_warning(manifest: Manifest) -> str | None:
+    """Organization packs applied from a delegated administrator with the pinned 5.x provider: its waiter never
+    sees the pack succeed and times out (docs/operators.md, Provider); worth one line at every synth."""
+    org = manifest.organization
+    if not (org.delegated_admin_account_id and manifest.conformance_packs and AWS_PROVIDER_VERSION.startswith("~> 5.")):
+        return None
+    return (
+        f"organization.delegated_admin_account_id is set, so the packs are applied from {org.deployer_account_id}, "
+        f"and the stacks pin the AWS provider {AWS_PROVIDER_VERSION}, whose waiter times out on an organization "
+        "conformance pack applied from a delegated administrator (hashicorp/terraform-provider-aws#24545, fixed by "
+        "#47072 in 6.x only): apply the packs from the management account, or upgrade the provider of the regional "
+        "stacks (docs/operators.md, Provider)"
+    )
+
+
 def check_account(plan: Plan, account: str | None) -> None:
     """`--account` must name one of the plan's vended accounts (account mode only)."""
     if account is None:
@@ -210,6 +226,9 @@ def synthesize(config_path: Path, out_dir: Path, *, hcl: bool = False, account: 
             "was (state included): run `terraform destroy` there to remove what it deployed, then delete it",
             file=sys.stderr,
         )
+    warning = delegated_admin_warning(manifest)
+    if warning:
+        print(f"orgguard: warning: {warning}", file=sys.stderr)
     for rel in report.kept_stale:
         print(
             f"orgguard: warning: {out_dir / rel} is no longer written by this synth (synth without --hcl?), but "

@@ -111,6 +111,14 @@ def member_read_policy(manifest: Manifest, account_id: str, *, pack_templates: b
                 ["config:DescribeRemediationConfigurations"],
                 [f"arn:aws:config:*:{account_id}:remediation-configuration/*"],
             ),
+            # DescribeRemediationExceptions supports no resource-level permission; GetComplianceDetailsByConfigRule
+            # takes the rule's ARN, which carries Config's rule id, not its name (service authorization reference).
+            _stmt("ReadRemediationExceptions", ["config:DescribeRemediationExceptions"], ["*"]),
+            _stmt(
+                "ReadRuleCompliance",
+                ["config:GetComplianceDetailsByConfigRule"],
+                [f"arn:aws:config:*:{account_id}:config-rule/*"],
+            ),
             _stmt(
                 "ReadPackRuleNames",
                 ["config:DescribeConformancePackCompliance"],

@@ -16,7 +16,7 @@ from typing import Any
 import boto3
 
 from orgguard.manifest import Manifest
-from orgguard.verify import member, org
+from orgguard.verify import exceptions, member, org
 from orgguard.verify.aws import DEFAULT_MAX_ATTEMPTS, CallCounter, SessionPool
 from orgguard.verify.context import Memo, OrgFacts, Target
 from orgguard.verify.errors import describe
@@ -164,6 +164,7 @@ def _member_tasks(
                 task.checks.append(
                     (("remediation", c.id, account, region), lambda t=t, c=c: member.check_remediation(t, c))
                 )
+                task.checks += exceptions.member_checks(t, c)  # is remediation still closing what it finds?
             if manifest.fast_path and region in manifest.fast_path.regions:
                 key = (f"fast-path:{manifest.fast_path.rule_name}", None, account, region)
                 task.checks.append((key, lambda t=t: member.check_fast_path(t)))

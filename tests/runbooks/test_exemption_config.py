@@ -58,7 +58,7 @@ def test_a_lapsed_exemption_is_one_warning_line_and_still_synthesizes(tmp_path: 
     )
 
     assert result.returncode == 0, result.stderr
-    (warning,) = [ln for ln in result.stderr.splitlines() if "warning" in ln]
+    (warning,) = [ln for ln in result.stderr.splitlines() if "warning" in ln and "exemptions.known" in ln]
     assert f"exemptions.known[0].expires: {yesterday} has passed (UTC)" in warning and "remove" in warning
 
 

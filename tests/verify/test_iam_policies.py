@@ -47,7 +47,7 @@ def test_member_policy_is_read_only_and_scoped_to_the_account_and_prefix() -> No
     assert all(MEMBER in r for r in resources)
     star = [s["Action"] for s in policy["Statement"] if s["Resource"] == ["*"]]
     # The reads IAM cannot scope to a resource (service authorization reference: no resource types).
-    assert star == [["config:DescribeConfigRules"], ["events:ListRules"]]
+    assert star == [["config:DescribeConfigRules"], ["config:DescribeRemediationExceptions"], ["events:ListRules"]]
 
 
 def test_canary_may_change_only_resources_it_tagged() -> None:

@@ -49,9 +49,12 @@ def test_faithful_deployment_passes_and_unreadable_remediation_is_unverified(dep
     assert by_check[f"ssm-document:{DOC}"] == {"PASS"}
     assert by_check[f"iam-role:{ROLE}"] == {"PASS"}
     assert by_check["remediation"] == {"UNVERIFIED"}
+    # moto has no remediation exceptions or compliance results either (the sandbox adds them)
+    assert by_check["remediation-exceptions"] == by_check["noncompliant-resources"] == {"UNVERIFIED"}
     assert all("API not found" in r.reason for r in report.by_status("UNVERIFIED"))
-    # 2 accounts x 2 regions x (recorder + 2 rules + 2 remediations + 1 document) + 2 accounts x 1 role
-    assert len(report.results) == 2 * 2 * 6 + 2
+    # 2 accounts x 2 regions x (recorder + 2 rules + 2 remediations + 1 document + 2 x 2 remediation-state
+    # checks) + 2 accounts x 1 role
+    assert len(report.results) == 2 * 2 * (6 + 2 * 2) + 2
     assert report.exit_code() == 3
 
 
