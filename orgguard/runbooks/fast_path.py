@@ -47,9 +47,6 @@ class FastPathRoute:
     input_paths: dict[str, str]
     input_template: str
 
-    def as_dict(self) -> dict[str, Any]:
-        return {"input_paths": dict(self.input_paths), "input_template": self.input_template}
-
 
 def _pattern(event_names: Sequence[str], group_id_required: dict[str, Any]) -> dict[str, Any]:
     return {

@@ -36,12 +36,10 @@ from orgguard.manifest import (
     StackEntry,
     StackSetEntry,
 )
-from orgguard.runbooks import Runbook, fast_path
+from orgguard.runbooks import EXEMPTION_TAG_FORMAT, Runbook, fast_path
 from orgguard.synth import limits, templates
 from orgguard.synth.scp import protection
 from orgguard.synth.stacks import resolve_stacks
-
-EXEMPTION_TAG_FORMAT = "owner=<who>;reason=<why>;expires=YYYY-MM-DD"
 
 
 def canonical_json(value: object) -> str:
@@ -91,8 +89,6 @@ def legacy_control_tower_arn(control: Control, home_region: str) -> str:
     return f"arn:aws:controltower:{home_region}::control/{control.mappings.control_tower}"
 
 
-def _enabled(gov: Governance) -> list[Control]:
-    return [c for c in CATALOG.values() if gov.control_settings(c.id).enabled]
 
 
 def _control_entry(gov: Governance, control: Control) -> ControlEntry:

@@ -206,4 +206,3 @@ def test_transformer_builds_the_revoke_document_parameters_for_the_event_group(
     assert set(params) <= set(document)
     assert re.fullmatch(document["GroupId"]["allowedPattern"], params["GroupId"][0])
     assert re.fullmatch(document["AutomationAssumeRole"]["allowedPattern"], params["AutomationAssumeRole"][0])
-    assert route.as_dict() == {"input_paths": route.input_paths, "input_template": route.input_template}
