@@ -18,6 +18,7 @@ from pathlib import Path
 
 import boto3
 
+from orgguard.errors import SandboxError
 from orgguard.manifest import Manifest
 from orgguard.runbooks.sg_revoke import PORTS_PARAMETER
 
@@ -44,7 +45,7 @@ def _real_rule_name(config, prefix: str) -> str:
              for r in p["ConfigRules"]]
     matches = [n for n in names if n.startswith(prefix)]
     if not matches:
-        raise RuntimeError(f"no deployed rule starting with {prefix}: {names}")
+        raise SandboxError(f"no deployed rule starting with {prefix}: {names}")
     return matches[0]
 
 
