@@ -28,6 +28,15 @@ class ControlSettings(BaseModel):
     )
 
 
+class OffByDefaultSettings(ControlSettings):
+    """A control that stays out of every plan (manifest, packs, stacks) unless the file sets enabled: true.
+
+    Use it (or subclass it) as settings_model; Control.default_enabled reads the default from here.
+    """
+
+    enabled: bool = Field(False, description="Deploy this control's detection rule (off unless set true)")
+
+
 @dataclass(frozen=True)
 class Control:
     """One guardrail: detection rule, remediation runbook and its mappings."""
@@ -60,6 +69,15 @@ class Control:
     # this control's runbook without Config. Only for controls whose runbook revokes exactly what the event
     # opened (the SG revoke runbook, restricted_ports() non-empty).
     fast_path: bool = False
+    # What a person does about a finding, in plain words: the report prints it in the control's section.
+    # For approval-only controls without a runbook it is the whole remediation.
+    remediation_advice: str = ""
+
+    @property
+    def default_enabled(self) -> bool:
+        """False for an off-by-default control (settings_model is an OffByDefaultSettings): a plan that does
+        not enable it leaves it out entirely, so files written before the control existed synthesize the same."""
+        return bool(self.settings_model.model_fields["enabled"].default)
 
     def rule_name(self, prefix: str) -> str:
         return Names(prefix).rule(self.id)
