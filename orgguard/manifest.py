@@ -16,14 +16,27 @@ import re
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    SerializerFunctionWrapHandler,
+    ValidationError,
+    model_serializer,
+    model_validator,
+)
 
 from orgguard.errors import ManifestError  # re-exported: the loader's callers import it from here
+from orgguard.layers.notifications.entry import NotificationsEntry
+from orgguard.layers.vpc_block_public_access.entry import VpcBpaEntry
 
 MANIFEST_VERSION = 1
 ACCOUNT_PLACEHOLDER = "${AWS::AccountId}"
 
 RemediationMode = Literal["automatic", "manual", "off"]
+# AWS::Config::ConfigRule MaximumExecutionFrequency / aws_config_config_rule maximum_execution_frequency values
+# (botocore `config` model, MaximumExecutionFrequency enum).
+ExecutionFrequency = Literal["One_Hour", "Three_Hours", "Six_Hours", "Twelve_Hours", "TwentyFour_Hours"]
 Mode = Literal["organization", "account"]
 
 
@@ -49,6 +62,18 @@ class RuleSpec(_Model):
     policy_text: str | None = Field(None, description="Guard policy text of a CUSTOM_POLICY rule")
     policy_runtime: str | None = None
     resource_types: list[str] = Field(description="Scope: compliance resource types")
+    maximum_execution_frequency: ExecutionFrequency | None = Field(
+        None,
+        description="Periodic rules: how often Config runs it (MaximumExecutionFrequency); left out when unset",
+    )
+
+    @model_serializer(mode="wrap")
+    def _leave_out_unset_frequency(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
+        """A rule without a frequency serializes as before the field existed: approved manifests keep their hash."""
+        data: dict[str, Any] = handler(self)
+        if data.get("maximum_execution_frequency") is None:
+            data.pop("maximum_execution_frequency", None)
+        return data
 
 
 class RemediationParameter(_Model):
@@ -80,6 +105,9 @@ class ControlEntry(_Model):
     rule: RuleSpec
     remediation: RemediationSpec
     caveats: list[str] = Field(default_factory=list, description="Known coverage limits, in plain words")
+    remediation_advice: str = Field(
+        "", description="What a person does about a finding, in plain words; left out of the JSON when empty"
+    )
 
 
 class DocumentEntry(_Model):
@@ -201,9 +229,9 @@ class StateBackend(_Model):
 
 class StackEntry(_Model):
     name: str = Field(description="Directory under <out>/stacks/")
-    kind: Literal["org-global", "org-management", "org-region", "account"] = Field(
+    kind: Literal["org-global", "org-management", "org-region", "account", "notifications"] = Field(
         description="org-management holds what only the management account may do (SCP, Control Tower) "
-        "when a delegated administrator runs the rest"
+        "when a delegated administrator runs the rest; notifications the central bus and topic, applied first"
     )
     region: str
     account_id: str | None = Field(None, description="Account the provider is pinned to, if not the deployer")
@@ -285,10 +313,16 @@ class Manifest(_Model):
     fast_path: FastPathEntry | None
     stacks: list[StackEntry]
     recorder_resource_types: list[str] = Field(description="Union of resource types the enabled controls need")
+    vpc_block_public_access: VpcBpaEntry | None = Field(
+        None, description="The preventive layer, when on (orgguard/layers/vpc_block_public_access); left out when off"
+    )
     files: list[SynthFile] = Field(
         default_factory=list,
         description="Every stack file (HCL too, when written) and shared module file of the plan, with its hash; "
         "`--account` records the same list as a full synth (orgguard/synth/build.py)",
+    )
+    notifications: NotificationsEntry | None = Field(
+        None, description="The notifications layer (orgguard/layers/notifications); left out of the file when off"
     )
 
     def enabled_controls(self) -> list[ControlEntry]:
@@ -304,6 +338,13 @@ class Manifest(_Model):
         data = self.model_dump(mode="json")
         if not data["files"]:  # a manifest from before file hashes keeps its bytes, so its approval still matches
             del data["files"]
+        for control in data["controls"]:  # only controls that give advice carry the key: older plans keep their bytes
+            if not control["remediation_advice"]:
+                del control["remediation_advice"]
+        if data.get("vpc_block_public_access") is None:  # the layer off: the manifest is byte-for-byte as before
+            data.pop("vpc_block_public_access", None)
+        if data.get("notifications") is None:  # off: the manifest keeps the bytes it had before the layer
+            data.pop("notifications", None)
         return json.dumps(data, indent=2, sort_keys=True) + "\n"
 
     def sha256(self) -> str:

@@ -51,6 +51,23 @@ class Names:
     def fast_path_rule(self) -> str:
         return self._name("open-ingress-fast-path")
 
+    # Notifications (orgguard/layers/notifications): the central bus, topic and rule, the member rules and role
+    def notifications_bus(self) -> str:
+        return self._name("findings")
+
+    def notifications_topic(self) -> str:
+        return self._name("findings")
+
+    def notifications_central_rule(self) -> str:
+        return self._name("findings-to-topic")
+
+    def notifications_member_rule(self, purpose: str) -> str:
+        """A member-side forwarding rule on the default bus (purpose: findings, remediation-failures)."""
+        return self._name(f"notify-{purpose}")
+
+    def notifications_member_role(self) -> str:
+        return self._name("notify")
+
     # StackSets, SCP
     def roles_stackset(self) -> str:
         return self._name("roles")
@@ -71,6 +88,9 @@ class Names:
 
     def org_region_stack(self, region: str) -> str:
         return self._name(f"org-{region}")
+
+    def notifications_stack(self) -> str:
+        return self._name("notifications")
 
     def account_stack(self, account_id: str) -> str:
         return self._name(f"account-{account_id}")

@@ -16,6 +16,9 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, create_model,
 from orgguard.config.state import State
 from orgguard.controls import CATALOG, ControlSettings
 from orgguard.iam.patterns import arn_match
+from orgguard.layers.notifications.settings import Notifications
+from orgguard.layers.vpc_block_public_access.settings import VpcBlockPublicAccess
+from orgguard.layers.vpc_block_public_access.settings import problems as vpc_bpa_problems
 from orgguard.naming import Names
 from orgguard.partition import partition_of, unsupported_reason
 
@@ -470,7 +473,14 @@ class Governance(_Strict):
     fast_path: FastPath = Field(default_factory=FastPath)
     control_tower: ControlTower = Field(default_factory=ControlTower)
     scp: Scp = Field(default_factory=Scp)
+    vpc_block_public_access: VpcBlockPublicAccess = Field(
+        default_factory=VpcBlockPublicAccess,
+        description="Preventive layer: VPC Block Public Access (orgguard/layers/vpc_block_public_access)",
+    )
     state: State = Field(default_factory=State, description="Where terraform keeps each stack's state")
+    notifications: Notifications | None = Field(
+        None, description="Off when absent: findings and failed remediations to a central bus and SNS topic"
+    )
 
     @field_validator("name_prefix")
     @classmethod
@@ -519,6 +529,8 @@ class Governance(_Strict):
             )
         if self.mode == "account" and self.control_tower.enable_detective_controls:
             problems.append("@.control_tower.enable_detective_controls: only in organization mode (OU targets)")
+        if self.notifications is not None:
+            problems += self.notifications.problems(self.organization.regions)
         if problems:
             raise ValueError("\n".join(problems))
         return self
@@ -531,6 +543,16 @@ class Governance(_Strict):
                 "@.scp.protect_governance_resources: only organization mode creates the SCP (from the management "
                 "account); set it false and attach the SCP from your vending pipeline, or use mode: organization"
             )
+        return self
+
+    @model_validator(mode="after")
+    def _vpc_bpa(self) -> Governance:
+        """The preventive layer's cross-field refusals (orgguard/layers/vpc_block_public_access/settings.py)."""
+        problems = vpc_bpa_problems(
+            self.vpc_block_public_access, mode=self.mode, organization_target_ous=list(self.organization.target_ous)
+        )
+        if problems:
+            raise ValueError("\n".join(problems))
         return self
 
     @property

@@ -1,4 +1,4 @@
-"""EventBridge rule and target: the fast path that starts the runbook on the API call itself."""
+"""EventBridge bus, bus policy, rule and target: the fast path, and the notifications layer's buses."""
 
 from __future__ import annotations
 
@@ -22,6 +22,7 @@ class CloudwatchEventRule(AwsResource):
         event_pattern: str,
         description: str | None = None,
         state: str | None = "ENABLED",
+        event_bus_name: str | None = None,
         provider: TerraformProvider | None = None,
         depends_on: list[TerraformResource] | None = None,
     ) -> None:
@@ -34,6 +35,7 @@ class CloudwatchEventRule(AwsResource):
             event_pattern=event_pattern,
             description=description,
             state=state,
+            event_bus_name=event_bus_name,
         )
 
 
@@ -63,6 +65,7 @@ class CloudwatchEventTarget(AwsResource):
         role_arn: str | None = None,
         input_transformer: InputTransformer | None = None,
         retry_policy: RetryPolicy | None = None,
+        event_bus_name: str | None = None,
         provider: TerraformProvider | None = None,
         depends_on: list[TerraformResource] | None = None,
     ) -> None:
@@ -77,4 +80,41 @@ class CloudwatchEventTarget(AwsResource):
             role_arn=role_arn,
             input_transformer=input_transformer,
             retry_policy=retry_policy,
+            event_bus_name=event_bus_name,
+        )
+
+
+class CloudwatchEventBus(AwsResource):
+    TYPE = "aws_cloudwatch_event_bus"
+
+    def __init__(
+        self,
+        scope: Construct,
+        id_: str,
+        *,
+        name: str,
+        description: str | None = None,
+        provider: TerraformProvider | None = None,
+        depends_on: list[TerraformResource] | None = None,
+    ) -> None:
+        super().__init__(scope, id_, provider=provider, depends_on=depends_on, name=name, description=description)
+
+
+class CloudwatchEventBusPolicy(AwsResource):
+    """Replaces the bus's whole policy (conflicts with aws_cloudwatch_event_permission on the same bus)."""
+
+    TYPE = "aws_cloudwatch_event_bus_policy"
+
+    def __init__(
+        self,
+        scope: Construct,
+        id_: str,
+        *,
+        policy: str,
+        event_bus_name: str,
+        provider: TerraformProvider | None = None,
+        depends_on: list[TerraformResource] | None = None,
+    ) -> None:
+        super().__init__(
+            scope, id_, provider=provider, depends_on=depends_on, policy=policy, event_bus_name=event_bus_name
         )

@@ -32,6 +32,8 @@ from cdktn import App, TerraformResource, TerraformStack
 from orgguard.config.load import ConfigError
 from orgguard.constructs.provider import AWS_PROVIDER_SOURCE, AWS_PROVIDER_VERSION
 from orgguard.constructs.ssm import SsmDocument
+from orgguard.layers.notifications.stacks import place_member_rules
+from orgguard.layers.vpc_block_public_access.stacks import place_account_options
 from orgguard.stacks.common import place_role, place_rule
 from orgguard.stacks.fast_path import place_fast_path
 from orgguard.synth.plan import Plan
@@ -113,6 +115,12 @@ def _place_baseline(stack: TerraformStack, plan: Plan) -> None:
             region=region,
             provider=None,  # type: ignore[arg-type]
             depends_on=[*documents.values(), *roles.values()],
+        )
+    if m.vpc_block_public_access is not None and not m.vpc_block_public_access.organization_mode:
+        place_account_options(stack, m.vpc_block_public_access, region)  # the preventive layer, this region
+    if m.notifications:
+        place_member_rules(
+            stack, plan, account_id=account, region=region, provider=None, depends_on=list(roles.values())  # type: ignore[arg-type]
         )
 
 

@@ -28,6 +28,8 @@ from orgguard.constructs.provider import AwsProvider, DefaultTags
 from orgguard.constructs.ssm import SsmDocument
 from orgguard.controls import CATALOG
 from orgguard.iam.policy import minified
+from orgguard.layers.notifications.stacks import place_member_rules
+from orgguard.layers.vpc_block_public_access.stacks import place_organization_policy
 from orgguard.manifest import ControlTowerControl
 from orgguard.stacks.backend import place_backend
 from orgguard.stacks.common import place_role
@@ -121,6 +123,8 @@ def place_management_pieces(scope: Construct, plan: Plan, provider: AwsProvider)
                 OrganizationsPolicyAttachment(
                     scope, f"{ids}-{target}", policy_id=policy.attr("id"), target_id=target, provider=provider
                 )
+    if m.vpc_block_public_access is not None and m.vpc_block_public_access.organization_mode:
+        place_organization_policy(scope, m.vpc_block_public_access, provider)  # an Organizations policy too
 
 
 def place_control(
@@ -212,6 +216,8 @@ def place_management_runbooks(scope: Construct, plan: Plan, home: AwsProvider) -
             place_fast_path(
                 scope, plan, account_id=account_id, region=region, provider=provider, depends_on=[*documents, *roles]
             )
+        if m.notifications and region in m.notifications.regions:
+            place_member_rules(scope, plan, account_id=account_id, region=region, provider=provider, depends_on=roles)
 
 
 class OrgRegionStack(TerraformStack):

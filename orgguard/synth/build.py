@@ -19,6 +19,7 @@ from cdktn import App, TerraformStack
 
 from orgguard.config.load import ConfigError, load_governance
 from orgguard.constructs.provider import AWS_PROVIDER_VERSION
+from orgguard.layers.notifications.stacks import NotificationsStack
 from orgguard.manifest import Manifest, SynthFile
 from orgguard.stacks.account import AccountStack
 from orgguard.stacks.account_module import ACCOUNT_STAND_IN, MODULE_FILE, MODULES_DIR, AccountBaseline
@@ -47,7 +48,9 @@ def build_app(plan: Plan, outdir: Path, *, account: str | None = None, baseline:
     for stack in m.stacks:
         if account is not None and stack.kind == "account" and stack.account_id != account:
             continue
-        if stack.kind == "org-global":
+        if stack.kind == "notifications":
+            NotificationsStack(app, stack.name, plan=plan)
+        elif stack.kind == "org-global":
             OrgGlobalStack(app, stack.name, plan=plan)
         elif stack.kind == "org-management":
             OrgManagementStack(app, stack.name, plan=plan)

@@ -16,6 +16,8 @@ from pathlib import Path
 from orgguard import __version__
 from orgguard.config.models import Governance
 from orgguard.controls import CATALOG, Control
+from orgguard.layers.notifications.plan import notifications_plan
+from orgguard.layers.vpc_block_public_access.entry import plan_entry as vpc_bpa_entry
 from orgguard.manifest import (
     ACCOUNT_PLACEHOLDER,
     ConformancePackEntry,
@@ -127,6 +129,7 @@ def _control_entry(gov: Governance, control: Control) -> ControlEntry:
         rule=control.rule(settings, gov.name_prefix),
         remediation=remediation,
         caveats=list(control.caveats),
+        remediation_advice=control.remediation_advice,
     )
 
 
@@ -258,12 +261,18 @@ def build_plan(gov: Governance, config_file: Path, config_text: str) -> Plan:
     org = gov.organization
     prefix = gov.name_prefix
     names = gov.names
-    controls = [_control_entry(gov, c) for c in CATALOG.values()]
+    # An off-by-default control the file does not enable is left out entirely (Control.default_enabled).
+    controls = [
+        _control_entry(gov, c) for c in CATALOG.values() if c.default_enabled or gov.control_settings(c.id).enabled
+    ]
     enabled = [c for c in controls if c.enabled]
     docs, roles = _documents_and_roles(gov, controls)
     fast_path_entry, fast_path_role = _fast_path(gov, controls, docs)
     if fast_path_role:
         roles.append(fast_path_role)
+    notifications, notifications_role = notifications_plan(gov, controls, [d.entry.name for d in docs])
+    if notifications_role:
+        roles.append(notifications_role)
     deployer = org.delegated_admin_account_id or org.management_account_id
     call_as = "DELEGATED_ADMIN" if org.delegated_admin_account_id else "SELF"
 
@@ -283,6 +292,15 @@ def build_plan(gov: Governance, config_file: Path, config_text: str) -> Plan:
     stacks: list[StackEntry] = []
     plan = Plan(governance=gov, manifest=None, documents=docs, governance_source=str(config_file))  # type: ignore[arg-type]
 
+    if notifications:  # first: the member rules target its bus (orgguard/synth/stacks.py)
+        stacks.append(
+            StackEntry(
+                name=names.notifications_stack(),
+                kind="notifications",
+                region=notifications.region,
+                account_id=notifications.account_id,
+            )
+        )
     if gov.mode == "organization":
         pack_name = names.pack()
         for region in org.regions:
@@ -314,8 +332,8 @@ def build_plan(gov: Governance, config_file: Path, config_text: str) -> Plan:
                     template_file=f"templates/{name}.yaml",
                 )
             )
-        if docs:
-            body = templates.documents_stackset(docs, fast_path_entry)
+        if docs or notifications:
+            body = templates.documents_stackset(docs, fast_path_entry, notifications)
             name = names.documents_stackset()
             plan.stackset_templates[name] = body
             stack_sets.append(
@@ -348,7 +366,10 @@ def build_plan(gov: Governance, config_file: Path, config_text: str) -> Plan:
         if gov.scp.protect_governance_resources:
             scp = protection(gov, pack_name, roles, str(config_file))
         stacks.append(StackEntry(name=names.org_global_stack(), kind="org-global", region=org.home_region))
-        if (org.delegated_admin_account_id and (ct_controls or scp)) or (org.include_management_account and docs):
+        bpa = gov.vpc_block_public_access.enabled  # its declarative policy sits beside the SCP
+        if (org.delegated_admin_account_id and (ct_controls or scp or bpa)) or (
+            org.include_management_account and docs
+        ):
             # SCPs and Control Tower controls are the management account's to create; so are the runbooks
             # of the management account itself, which StackSets never reach (include_management_account).
             stacks.append(
@@ -394,8 +415,10 @@ def build_plan(gov: Governance, config_file: Path, config_text: str) -> Plan:
         control_tower=ct_controls,
         scp=scp,
         fast_path=fast_path_entry,
+        notifications=notifications,
         stacks=resolve_stacks(stacks, gov.state),  # apply order and state backend per stack
         recorder_resource_types=sorted({t for c in enabled for t in c.resource_types}),
+        vpc_block_public_access=vpc_bpa_entry(gov),
     )
     limits.check(plan)
     for line in expired_exemption_warnings(gov, dt.datetime.now(dt.UTC).date()):

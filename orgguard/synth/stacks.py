@@ -19,6 +19,8 @@ LOCAL_STATE_FILE = "terraform.tfstate"
 
 def _level(kind: str) -> int:
     """0 applies first; a new organization stack kind lands between the global stack and the regions."""
+    if kind == "notifications":
+        return -1  # the central bus: every member rule targets it, so it exists first
     if kind in ("org-global", "account"):
         return 0
     if kind == "org-region":
@@ -49,7 +51,7 @@ def resolve_stacks(stacks: list[StackEntry], state: State) -> list[StackEntry]:
     for entry in stacks:
         level = _level(entry.kind)
         if entry.kind == "account":
-            before: list[str] = []
+            before: list[str] = [s.name for s in stacks if s.kind == "notifications"]
         else:
             before = [s.name for s in stacks if s.kind != "account" and _level(s.kind) < level]
         out.append(entry.model_copy(update={"depends_on": before, "backend": backend_for(state, entry.name)}))

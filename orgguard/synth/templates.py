@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 import jinja2
 
 from orgguard import __version__
+from orgguard.layers.notifications.entry import NotificationsEntry
 from orgguard.manifest import ControlEntry, FastPathEntry, RoleEntry, for_account
 from orgguard.naming import logical_id
 from orgguard.rules import ConfigRule
@@ -70,10 +71,13 @@ def roles_stackset(roles: list[RoleEntry]) -> str:
     return _env().get_template("roles-stackset.yaml.j2").render(version=__version__, roles=roles)
 
 
-def documents_stackset(documents: list[Document], fast_path: FastPathEntry | None) -> str:
-    """The runbook documents and, with the fast path, one EventBridge rule + target per route."""
+def documents_stackset(
+    documents: list[Document], fast_path: FastPathEntry | None, notifications: NotificationsEntry | None = None
+) -> str:
+    """The runbook documents and, with the fast path, one EventBridge rule + target per route; with
+    notifications, the member rules forwarding to the central bus (orgguard/layers/notifications)."""
     return (
         _env()
         .get_template("documents-stackset.yaml.j2")
-        .render(version=__version__, documents=documents, fast_path=fast_path)
+        .render(version=__version__, documents=documents, fast_path=fast_path, notifications=notifications)
     )

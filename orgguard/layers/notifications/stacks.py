@@ -1,0 +1,117 @@
+"""Terraform of the notifications layer: the central stack, and the member rules account mode places.
+
+Organization mode carries the member rules in the documents StackSet and the member role in the roles
+StackSet (orgguard/synth/cfn/*.j2), like the fast path, so accounts vended later get them too.
+"""
+
+from __future__ import annotations
+
+import json
+
+from cdktn import TerraformProvider, TerraformResource, TerraformStack
+from constructs import Construct
+
+from orgguard.constructs.events import (
+    CloudwatchEventBus,
+    CloudwatchEventBusPolicy,
+    CloudwatchEventRule,
+    CloudwatchEventTarget,
+)
+from orgguard.constructs.provider import AssumeRole, AwsProvider
+from orgguard.constructs.sns import SnsTopic, SnsTopicPolicy, SnsTopicSubscription
+from orgguard.synth.plan import Plan, role_arn
+
+
+def _json(value: object) -> str:
+    return json.dumps(value, sort_keys=True)
+
+
+class NotificationsStack(TerraformStack):
+    """The central bus (org-only policy), its rule, and the topic only that rule may publish to."""
+
+    def __init__(self, scope: Construct, id_: str, *, plan: Plan) -> None:
+        from orgguard.stacks.backend import place_backend  # stacks import synth.plan; keep this module light
+        from orgguard.stacks.organization import default_tags
+
+        super().__init__(scope, id_)
+        place_backend(self, plan)
+        n = plan.manifest.notifications
+        assert n is not None
+        provider = AwsProvider(
+            self,
+            "aws",
+            region=n.region,
+            allowed_account_ids=[n.account_id],
+            assume_role=AssumeRole(role_arn=role_arn(n.provider_role, n.account_id), session_name="orgguard")
+            if n.provider_role
+            else None,
+            default_tags=default_tags(plan),
+        )
+        bus = CloudwatchEventBus(
+            self, "bus", name=n.bus_name, description="orgguard: findings and failed remediations from every "
+            "member account", provider=provider,
+        )
+        CloudwatchEventBusPolicy(
+            self, "bus-policy", policy=_json(n.bus_policy), event_bus_name=bus.name_ref, provider=provider
+        )
+        rule = CloudwatchEventRule(
+            self,
+            "central-rule",
+            name=n.central_rule_name,
+            description="orgguard: every forwarded finding and failed remediation, to the topic",
+            event_pattern=_json(n.central_event_pattern),
+            event_bus_name=bus.name_ref,
+            provider=provider,
+        )
+        topic = SnsTopic(self, "topic", name=n.topic_name, display_name="orgguard findings", provider=provider)
+        policy = SnsTopicPolicy(
+            self, "topic-policy", arn=topic.attr("arn"), policy=_json(n.topic_policy), provider=provider
+        )
+        CloudwatchEventTarget(
+            self,
+            "central-target",
+            rule=rule.name_ref,
+            event_bus_name=bus.name_ref,
+            target_id="topic",
+            arn=topic.attr("arn"),  # no RoleArn: the topic policy admits the rule (module docstring)
+            provider=provider,
+            depends_on=[policy],
+        )
+        for i, sub in enumerate(n.subscriptions):
+            SnsTopicSubscription(
+                self, f"subscription-{i}", topic_arn=topic.attr("arn"), protocol=sub.protocol,
+                endpoint=sub.endpoint, provider=provider,
+            )
+
+
+def place_member_rules(
+    scope: Construct,
+    plan: Plan,
+    *,
+    account_id: str,
+    region: str,
+    provider: TerraformProvider,
+    depends_on: list[TerraformResource],
+) -> None:
+    """The forwarding rules of one account and region (account mode, and the management account's own)."""
+    n = plan.manifest.notifications
+    assert n is not None
+    for r in n.member_rules:
+        rule = CloudwatchEventRule(
+            scope,
+            f"notify-rule-{r.purpose}-{region}",
+            name=r.name,
+            description=r.description,
+            event_pattern=_json(r.event_pattern),
+            provider=provider,
+        )
+        CloudwatchEventTarget(
+            scope,
+            f"notify-target-{r.purpose}-{region}",
+            rule=rule.name_ref,
+            target_id="central-bus",
+            arn=n.bus_arn,
+            role_arn=role_arn(n.member_role, account_id),  # required for an organization-wide bus grant
+            provider=provider,
+            depends_on=depends_on,
+        )
