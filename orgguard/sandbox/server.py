@@ -34,9 +34,12 @@ EXTENSIONS = (
     "orgguard.sandbox.config_rules",
     "orgguard.sandbox.config_org",
     "orgguard.sandbox.remediation",
+    "orgguard.sandbox.events",
+    "orgguard.sandbox.config_evaluation",
     "orgguard.sandbox.controltower",
     "orgguard.sandbox.automation",
     "orgguard.sandbox.stacksets",
+    "orgguard.sandbox.vpc_bpa",
 )
 
 

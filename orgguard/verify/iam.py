@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from orgguard.layers.notifications import verify as notifications
+from orgguard.layers.vpc_block_public_access import verify as vpc_bpa
 from orgguard.manifest import Manifest
 from orgguard.naming import Names
 
@@ -69,6 +71,7 @@ def caller_policy(manifest: Manifest, *, member_role_name: str = MEMBER_READ_ROL
     if manifest.control_tower:
         # ListEnabledControls supports no resource-level permission (IAM service authorization reference).
         statements.append(_stmt("ReadEnabledControls", ["controltower:ListEnabledControls"], ["*"]))
+    statements += vpc_bpa.caller_statements(manifest)  # the preventive layer's policy, when on
     return {"Version": VERSION, "Statement": statements}
 
 
@@ -141,6 +144,8 @@ def member_read_policy(manifest: Manifest, account_id: str, *, pack_templates: b
                 ["iam:GetRole", "iam:GetRolePolicy", "iam:ListAttachedRolePolicies", "iam:ListRolePolicies"],
                 [f"arn:aws:iam::{account_id}:role/{Names(prefix).any()}"],
             ),
+            *vpc_bpa.member_statements(manifest),  # the preventive layer's effective setting, when on
+            *notifications.member_statements(manifest, account_id),  # the notification wiring, when on
         ],
     }
 

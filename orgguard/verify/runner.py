@@ -15,6 +15,8 @@ from typing import Any
 
 import boto3
 
+from orgguard.layers.notifications import verify as notifications
+from orgguard.layers.vpc_block_public_access import verify as vpc_bpa
 from orgguard.manifest import Manifest
 from orgguard.verify import exceptions, member, org
 from orgguard.verify.aws import DEFAULT_MAX_ATTEMPTS, CallCounter, SessionPool
@@ -168,6 +170,8 @@ def _member_tasks(
             if manifest.fast_path and region in manifest.fast_path.regions:
                 key = (f"fast-path:{manifest.fast_path.rule_name}", None, account, region)
                 task.checks.append((key, lambda t=t: member.check_fast_path(t)))
+            task.checks += vpc_bpa.member_checks(t)  # the preventive layer's effective mode, if on
+            task.checks += notifications.member_checks(t)  # the forwarding rules, if notifications are on
             for pack in manifest.conformance_packs if org_mode and pack_templates else []:
                 if pack.region == region:
                     key = (f"pack-template:{pack.name}", None, account, region)
@@ -264,6 +268,7 @@ def _org_tasks(manifest: Manifest, pool: SessionPool) -> list[Task]:
         for target in scp.targets:
             key = (f"scp:{scp.name}", None, target, GLOBAL_REGION)
             task.checks.append((key, lambda tg=target: org.check_scp(pool, scp, tg, home, mgmt)))
+    task.checks += vpc_bpa.org_checks(manifest, lambda: pool.client(None, "organizations", home))
     return [task] if task.checks else []
 
 
@@ -314,6 +319,11 @@ def run(
     members = [a for a in members if a not in excluded]
     tasks = _member_tasks(manifest, pool, facts, members, wanted_regions, manifest_dir, pack_templates)
     tasks += _org_tasks(manifest, pool)
+    if manifest.notifications is not None and manifest.notifications.region in wanted_regions:
+        n = manifest.notifications  # the central bus and topic, in their own account
+        central = Task(f"{n.account_id} notifications", n.account_id)
+        central.checks = notifications.central_checks(manifest, lambda svc: pool.client(n.account_id, svc, n.region))
+        tasks.append(central)
     bar = Progress(len(tasks), enabled=progress) if progress is not False else None
     results += _pool_map(tasks, pool, workers, bar)
     results.sort(key=lambda r: (r.account_id, r.region, r.check, r.control or ""))

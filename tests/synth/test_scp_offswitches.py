@@ -198,7 +198,8 @@ def names(manifest: Manifest) -> dict[str, list[dict[str, str]]]:
             for p in manifest.conformance_packs[:1]
         ],
         REMEDIATION: [{"RemediationConfigurationId": r} for r in rules],
-        RULE: [{"RuleName": fast.route_rule_name(i + 1)} for i in range(len(fast.routes))] if fast else [],
+        RULE: ([{"RuleName": fast.route_rule_name(i + 1)} for i in range(len(fast.routes))] if fast else [])
+        + [{"RuleName": r.name} for r in (manifest.notifications.member_rules if manifest.notifications else [])],
         EXECUTION: [{"AutomationExecutionId": "4c1d2e3f-aaaa-bbbb-cccc-0123456789ab"}],
         LZA_FUNCTION: [{"FunctionName": "AWSAccelerator-SecurityStack-ConfigRuleRemediation-1a2b3c"}],
         LZA_STACK: [{"StackName": f"AWSAccelerator-SecurityStack-{MEMBER}-{REGION}", "Id": "5e6f7a8b"}],

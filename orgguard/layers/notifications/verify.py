@@ -1,0 +1,215 @@
+"""The verifier's notification checks: the central side once, the member rules per account and region.
+
+Central (in `notifications.account_id`, through the verifier's member read role):
+- `notifications-bus:<bus>`: the bus exists, its account belongs to the organization, and its policy admits
+  no one outside it: every Allow statement whose principal is anyone must carry `aws:PrincipalOrgID` equal
+  to the plan's organization id (a `"*"` statement without it admits every AWS account).
+- `notifications-rule:<rule>`: the rule on the bus is ENABLED with the planned pattern and exactly one target,
+  the topic.
+- `notifications-topic:<topic>`: the topic policy means the planned one (orgguard.iam.policy.equivalent).
+- `notifications-subscription:<protocol>-<n>`: each planned endpoint is subscribed; one still pending its
+  recipient's confirmation is UNVERIFIED (nothing reaches it yet), not FAIL.
+Member: `notifications-member:<rule>`: the rule on the default bus is ENABLED with the planned pattern, and its
+only target is the central bus with this account's forwarding role, with no input rewriting.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from typing import Any
+
+from orgguard.iam.policy import as_list, difference, equivalent
+from orgguard.layers.notifications.entry import NotificationsEntry
+from orgguard.manifest import Manifest
+from orgguard.naming import Names
+from orgguard.verify.context import Target
+from orgguard.verify.result import CheckResult, failed, passed, unverified
+
+Key = tuple[str, str | None, str, str]
+Checks = list[tuple[Key, Callable[[], CheckResult]]]
+PENDING = "PendingConfirmation"  # SubscriptionArn of an unconfirmed subscription (SNS API reference)
+_ANYONE = ("*", "arn:aws:iam::*:root")
+
+
+def _json(text: str | None) -> Any:
+    try:
+        return json.loads(text or "")
+    except ValueError:
+        return text
+
+
+def open_statements(policy: Any, organization_id: str) -> list[str]:
+    """Sids (or positions) of Allow statements that admit principals outside the organization."""
+    out = []
+    statements = as_list((policy or {}).get("Statement", [])) if isinstance(policy, dict) else []
+    for i, st in enumerate(statements):
+        if not isinstance(st, dict) or st.get("Effect") != "Allow":
+            continue
+        principal = st.get("Principal")
+        anyone = principal in _ANYONE or (
+            isinstance(principal, dict) and any(p in _ANYONE for p in as_list(principal.get("AWS", [])))
+        )
+        if not anyone:
+            continue
+        org = {k.lower(): v for k, v in ((st.get("Condition") or {}).get("StringEquals") or {}).items()}
+        if as_list(org.get("aws:principalorgid", [])) != [organization_id]:
+            out.append(str(st.get("Sid") or f"statement {i}"))
+    return out
+
+
+def check_bus(n: NotificationsEntry, client: Callable[[str], Any]) -> CheckResult:
+    args = (f"notifications-bus:{n.bus_name}", None, n.account_id, n.region)
+    org_id = client("organizations").describe_organization()["Organization"]["Id"]
+    if org_id != n.organization_id:
+        return failed(*args, n.organization_id, org_id,
+                      f"{n.account_id} belongs to {org_id}, not the plan's organization {n.organization_id}")
+    events = client("events")
+    try:
+        bus = events.describe_event_bus(Name=n.bus_name)
+    except events.exceptions.ResourceNotFoundException:
+        return failed(*args, n.bus_arn, None, f"bus {n.bus_name} is missing; apply the notifications stack")
+    policy = _json(bus.get("Policy"))
+    if not policy:
+        return failed(*args, n.bus_policy, None, "the bus has no policy: no member account can deliver to it")
+    opened = open_statements(policy, n.organization_id)
+    if opened:
+        return failed(*args, n.bus_policy, policy, f"the bus policy admits accounts outside {n.organization_id} "
+                      f"(statement {', '.join(opened)}: anyone, without aws:PrincipalOrgID {n.organization_id})")
+    if not equivalent(n.bus_policy, policy):
+        return failed(*args, n.bus_policy, policy, f"the bus policy differs: {difference(n.bus_policy, policy)}")
+    return passed(*args, {"organization": org_id})
+
+
+def check_central_rule(n: NotificationsEntry, client: Callable[[str], Any]) -> CheckResult:
+    args = (f"notifications-rule:{n.central_rule_name}", None, n.account_id, n.region)
+    events = client("events")
+    want = {"state": "ENABLED", "event_pattern": n.central_event_pattern, "targets": [n.topic_arn]}
+    try:
+        rule = events.describe_rule(Name=n.central_rule_name, EventBusName=n.bus_name)
+    except events.exceptions.ResourceNotFoundException:
+        return failed(*args, want, None, f"rule {n.central_rule_name} is missing on {n.bus_name}")
+    targets = events.list_targets_by_rule(Rule=n.central_rule_name, EventBusName=n.bus_name)["Targets"]
+    got = {"state": rule.get("State"), "event_pattern": _json(rule.get("EventPattern")),
+           "targets": [t.get("Arn") for t in targets]}
+    if got != want:
+        differ = [k for k in want if want[k] != got[k]]
+        return failed(*args, want, got, f"rule {n.central_rule_name}: {', '.join(differ)} differ")
+    return passed(*args, {"targets": got["targets"]})
+
+
+def check_topic(n: NotificationsEntry, client: Callable[[str], Any]) -> CheckResult:
+    args = (f"notifications-topic:{n.topic_name}", None, n.account_id, n.region)
+    sns = client("sns")
+    try:
+        attributes = sns.get_topic_attributes(TopicArn=n.topic_arn)["Attributes"]
+    except sns.exceptions.NotFoundException:
+        return failed(*args, n.topic_arn, None, f"topic {n.topic_name} is missing")
+    policy = _json(attributes.get("Policy"))
+    if not equivalent(n.topic_policy, policy):
+        return failed(*args, n.topic_policy, policy, f"the topic policy differs: {difference(n.topic_policy, policy)}")
+    return passed(*args, {"topic": n.topic_arn})
+
+
+def subscription_checks(n: NotificationsEntry, client: Callable[[str], Any]) -> Checks:
+    """One check per planned subscriber, sharing one ListSubscriptionsByTopic walk."""
+    cache: dict[str, list[dict[str, Any]]] = {}
+
+    def live() -> list[dict[str, Any]]:
+        if "subs" not in cache:
+            pages = client("sns").get_paginator("list_subscriptions_by_topic").paginate(TopicArn=n.topic_arn)
+            cache["subs"] = [s for page in pages for s in page["Subscriptions"]]
+        return cache["subs"]
+
+    out: Checks = []
+    counters: dict[str, int] = {}
+    for sub in n.subscriptions:
+        counters[sub.protocol] = counters.get(sub.protocol, 0) + 1
+        key: Key = (f"notifications-subscription:{sub.protocol}-{counters[sub.protocol]}", None, n.account_id,
+                    n.region)
+
+        def check(sub=sub, key=key) -> CheckResult:
+            found = [s for s in live() if s.get("Protocol") == sub.protocol and s.get("Endpoint") == sub.endpoint]
+            if not found:
+                return failed(*key, sub.protocol, None, f"no {sub.protocol} subscription for planned subscriber "
+                              f"{key[0].rsplit(':', 1)[1]} on {n.topic_name}; apply the notifications stack")
+            if all(s.get("SubscriptionArn") == PENDING for s in found):
+                return unverified(*key, f"{sub.protocol} subscriber {key[0].rsplit(':', 1)[1]} has not confirmed "
+                                  "the subscription yet: nothing is delivered to it until the recipient confirms")
+            return passed(*key, {"confirmed": True})
+
+        out.append((key, check))
+    return out
+
+
+def central_checks(manifest: Manifest, client: Callable[[str], Any]) -> Checks:
+    n = manifest.notifications
+    assert n is not None
+    out: Checks = [
+        ((f"notifications-bus:{n.bus_name}", None, n.account_id, n.region), lambda: check_bus(n, client)),
+        ((f"notifications-rule:{n.central_rule_name}", None, n.account_id, n.region),
+         lambda: check_central_rule(n, client)),
+        ((f"notifications-topic:{n.topic_name}", None, n.account_id, n.region), lambda: check_topic(n, client)),
+    ]
+    return out + subscription_checks(n, client)
+
+
+def check_member_rule(manifest: Manifest, account_id: str, region: str, events: Any, rule_name: str) -> CheckResult:
+    n = manifest.notifications
+    assert n is not None
+    planned = next(r for r in n.member_rules if r.name == rule_name)
+    args = (f"notifications-member:{rule_name}", None, account_id, region)
+    target = {"arn": n.bus_arn, "role": f"arn:aws:iam::{account_id}:role/{n.member_role}", "rewrites": False}
+    want = {"state": "ENABLED", "event_pattern": planned.event_pattern, "targets": [target]}
+    try:
+        rule = events.describe_rule(Name=rule_name)
+    except events.exceptions.ResourceNotFoundException:
+        return failed(*args, want, None, f"rule {rule_name} is missing: findings of this account and region reach "
+                      "no one; re-apply the StackSet instance (or the account stack)")
+    targets = [t for page in events.get_paginator("list_targets_by_rule").paginate(Rule=rule_name)
+               for t in page["Targets"]]
+    got = {
+        "state": rule.get("State"),
+        "event_pattern": _json(rule.get("EventPattern")),
+        "targets": [{"arn": t.get("Arn"), "role": t.get("RoleArn"),
+                     "rewrites": any(k in t for k in ("Input", "InputPath", "InputTransformer"))} for t in targets],
+    }
+    if got != want:
+        differ = [k for k in want if want[k] != got[k]]
+        return failed(*args, want, got, f"rule {rule_name}: {', '.join(differ)} differ from the plan")
+    return passed(*args, {"target": n.bus_arn})
+
+
+def member_checks(t: Target) -> Checks:
+    """The member rules of one account and region (none when notifications are off)."""
+    n = t.manifest.notifications
+    if n is None or t.region not in n.regions:
+        return []
+    return [
+        ((f"notifications-member:{r.name}", None, t.account_id, t.region),
+         lambda r=r: check_member_rule(t.manifest, t.account_id, t.region, t.client("events"), r.name))
+        for r in n.member_rules
+    ]
+
+
+def _stmt(sid: str, actions: list[str], resources: list[str]) -> dict[str, Any]:
+    return {"Sid": sid, "Effect": "Allow", "Action": sorted(actions), "Resource": resources}
+
+
+def member_statements(manifest: Manifest, account_id: str) -> list[dict[str, Any]]:
+    """What the member read role needs for these checks (none when notifications are off). The read role is
+    the same in every account, the central one included, so the central reads are in it too, each scoped to
+    the account's own `<prefix>-*` resources."""
+    if manifest.notifications is None:
+        return []
+    prefix = Names(manifest.name_prefix).any()
+    rules = [f"arn:aws:events:*:{account_id}:rule/{prefix}", f"arn:aws:events:*:{account_id}:rule/{prefix}/{prefix}"]
+    return [
+        _stmt("ReadNotificationRules", ["events:DescribeRule"], rules),
+        _stmt("ReadNotificationBus", ["events:DescribeEventBus"],
+              [f"arn:aws:events:*:{account_id}:event-bus/{prefix}"]),
+        _stmt("ReadNotificationTopic", ["sns:GetTopicAttributes", "sns:ListSubscriptionsByTopic"],
+              [f"arn:aws:sns:*:{account_id}:{prefix}"]),
+        # DescribeOrganization supports no resource-level permission.
+        _stmt("ReadOrganizationOfTheBusAccount", ["organizations:DescribeOrganization"], ["*"]),
+    ]
