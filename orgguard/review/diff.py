@@ -25,6 +25,7 @@ SCOPE = "scope-reduced"
 EXEMPTION = "exemption-added"
 RUNBOOK = "runbook-changed"
 WEAKENED = "guardrail-weakened"
+BLOCKING = "blocking-enabled"  # a preventive layer blocks more traffic (orgguard/layers/vpc_block_public_access)
 
 FLAG_TITLES = {
     WIDENED: "WIDENED PERMISSION",
@@ -35,6 +36,7 @@ FLAG_TITLES = {
     EXEMPTION: "EXEMPTION ADDED",  # also an existing one extended
     RUNBOOK: "RUNBOOK CHANGED",  # a document's or template's content: what runs is no longer what was reviewed
     WEAKENED: "GUARDRAIL WEAKENED",
+    BLOCKING: "BLOCKING ENABLED",  # traffic that flowed before is blocked: check no workload needs it
 }
 
 _MODE_RANK = {"automatic": 2, "manual": 1, "off": 0}
@@ -193,6 +195,8 @@ def _diff_control(diff: ManifestDiff, old: ControlEntry, new: ControlEntry) -> N
     _diff_mapping(diff, "control", cid, "remediation parameter", dict(ro.parameters), dict(rn.parameters))
     if old.caveats != new.caveats:
         diff.change("control", cid, "caveats changed")
+    if old.remediation_advice != new.remediation_advice:
+        diff.change("control", cid, "remediation advice changed")
     if len(diff.changes) + len(diff.flags) > before:
         diff.changed_controls.append(cid)
 
@@ -479,6 +483,12 @@ def _diff_misc(diff: ManifestDiff, old: Manifest | None, new: Manifest) -> None:
         diff.change("recorder", "resource types", f"no longer required: {_fmt(removed)}")
 
 
+def _diff_vpc_bpa(diff: ManifestDiff, old: Manifest | None, new: Manifest) -> None:
+    from orgguard.layers.vpc_block_public_access.review import diff_layer  # it imports this module's kinds
+
+    diff_layer(diff, old, new)
+
+
 def diff_manifests(previous: Manifest | None, current: Manifest) -> ManifestDiff:
     """Compare two plans; ``previous=None`` is a first deployment, where everything is new."""
     diff = ManifestDiff(previous.sha256() if previous else None, current.sha256())
@@ -491,6 +501,7 @@ def diff_manifests(previous: Manifest | None, current: Manifest) -> ManifestDiff
         _diff_scp,
         _diff_exemptions,
         _diff_misc,
+        _diff_vpc_bpa,
     ):
         step(diff, previous, current)
     return diff

@@ -38,6 +38,7 @@ EXTENSIONS = (
     "orgguard.sandbox.config_evaluation",
     "orgguard.sandbox.controltower",
     "orgguard.sandbox.automation",
+    "orgguard.sandbox.sg_evaluation",  # after config_evaluation: wraps its StartConfigRulesEvaluation
     "orgguard.sandbox.stacksets",
     "orgguard.sandbox.vpc_bpa",
 )

@@ -1,4 +1,13 @@
-"""ECS.2: ECS services must not assign public IP addresses to their tasks."""
+"""ECS.2: ECS services must not assign public IP addresses to their tasks.
+
+Why a Guard rule and not a managed one (issue 12 item 3): AWS documents no managed Config rule for ECS.2.
+Security Hub's page gives its rule as "ecs-service-assign-public-ip-disabled (custom Security Hub CSPM rule)",
+Parameters None, with no AWS Config page
+(https://docs.aws.amazon.com/securityhub/latest/userguide/ecs-controls.html#ecs-2); AWS Config's managed-rule list
+has no ECS_SERVICE_ASSIGN_PUBLIC_IP_DISABLED in any region (moto's copy of that list, scraped from AWS's pages,
+agrees; tests/catalog/test_managed_rules.py pins it). The identifier in public Terraform code is Security Hub's
+own rule name, whose rule is a Security Hub-owned Lambda. So this Guard rule is the implementation everywhere.
+"""
 
 from orgguard.controls.base import Control, ControlSettings, guard_rule
 from orgguard.controls.ecs_service_public_ip.runbook import RUNBOOK
@@ -40,7 +49,7 @@ CONTROL = EcsServicePublicIp(
         "Tasks in public subnets without a public IP lose direct internet egress: route through a NAT "
         "gateway or VPC endpoints before enabling automatic remediation.",
     ),
-    # A Guard custom policy rule: no managed rule, so no per-rule region list; AWS Config's recording of
-    # AWS::ECS::Service per region was not checked (a known gap, see the caveats).
+    # A Guard custom policy rule: no managed rule exists in any region (see the module docstring), so no
+    # per-rule region list; AWS Config's recording of AWS::ECS::Service per region was not checked (a known gap).
     availability_source="https://docs.aws.amazon.com/config/latest/developerguide/evaluate-config_develop-rules_cfn-guard.html",
 )

@@ -1,4 +1,12 @@
-"""ECS.16: ECS task sets must not assign public IP addresses."""
+"""ECS.16: ECS task sets must not assign public IP addresses.
+
+Why a Guard rule and not a managed one (issue 12 item 3): AWS documents no managed Config rule for ECS.16.
+Security Hub's page gives its rule as "ecs-taskset-assign-public-ip-disabled (custom Security Hub CSPM rule)",
+Resource type AWS::ECS::TaskSet, Parameters None, with no AWS Config page
+(https://docs.aws.amazon.com/securityhub/latest/userguide/ecs-controls.html#ecs-16); AWS Config's managed-rule
+list has no rule for AWS::ECS::TaskSet (moto's copy of that list agrees; tests/catalog/test_managed_rules.py pins
+it). So this Guard rule is the implementation in every region.
+"""
 
 from orgguard.controls.base import Control, ControlSettings, guard_rule
 from orgguard.controls.ecs_taskset_public_ip.runbook import RUNBOOK
@@ -37,7 +45,7 @@ CONTROL = EcsTasksetPublicIp(
         "No AWS managed rule exists for ECS.16: detection is a Guard custom policy rule; AWS Config's "
         "regional support for AWS::ECS::TaskSet was not checked in every region.",
     ),
-    # A Guard custom policy rule: no managed rule, so no per-rule region list; AWS Config's recording of
-    # AWS::ECS::TaskSet per region was not checked (a known gap, see the caveats).
+    # A Guard custom policy rule: no managed rule exists in any region (see the module docstring), so no
+    # per-rule region list; AWS Config's recording of AWS::ECS::TaskSet per region was not checked (a known gap).
     availability_source="https://docs.aws.amazon.com/config/latest/developerguide/evaluate-config_develop-rules_cfn-guard.html",
 )
