@@ -217,7 +217,23 @@ def statements(gov: Governance, pack_name: str, roles: Sequence[RoleEntry]) -> l
         out.append(
             statement("NoAssumingExemptRolesInTheirAccount", "Deny", [ASSUME_ROLE], patterns[EXEMPT_ROLE], same_account)
         )
+    if gov.notifications is not None:
+        out.append(forged_findings_statement(gov, exempt))
     return out
+
+
+def forged_findings_statement(gov: Governance, exempt: Sequence[str]) -> dict[str, Any]:
+    """The central bus admits the whole organization, so a member admin could put made-up findings (or a flood)
+    on it; only the forwarding role, which only EventBridge rules named `<prefix>-notify-*` may assume (its
+    trust policy) and which nobody else may change (the role switches above), may put events there."""
+    names = gov.names
+    cfg = gov.notifications
+    assert cfg is not None
+    region = cfg.bus_region(gov.organization.home_region)
+    bus = f"arn:aws:events:{region}:{cfg.account_id}:event-bus/{names.notifications_bus()}"
+    forwarder = f"arn:aws:iam::*:role/{names.notifications_member_role()}"
+    condition = {"ArnNotLike": {"aws:PrincipalArn": [*exempt, forwarder]}}
+    return statement("OnlyTheForwarderPutsFindings", "Deny", ["events:PutEvents"], [bus], condition)
 
 
 def _size(stmts: Sequence[dict[str, Any]]) -> int:

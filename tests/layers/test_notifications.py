@@ -1,0 +1,340 @@
+"""The notifications layer as synthesized: off means absent, the patterns catch what they should (checked with
+the repository's reference EventBridge matcher), the Terraform validates against the real provider, the
+StackSet carries the member rules within AWS's size limit, every policy is least privilege and lints clean,
+the SCP protects the member rules and role, and bad input is refused one line per problem."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+from parliament import analyze_policy_string
+
+from orgguard.iam.evaluate import Decision, Request, scp_decision
+from orgguard.manifest import Manifest, for_account, load_manifest
+from orgguard.synth.build import MANIFEST_FILE, synthesize
+from orgguard.synth.limits import TEMPLATE_BODY_MAX
+from tests.runbooks.eventbridge import matches
+from tests.synth.conftest import ACCOUNT_EXAMPLE, EXAMPLE, ROOT, run_cli
+from tests.synth.test_scp_offswitches import EXEMPT, ORDINARY, as_principal, off_switch_requests
+
+CENTRAL = "444444444444"
+MEMBER = "210000000001"
+SECTION = {"account_id": CENTRAL, "email": ["secops@example.com"], "https": ["https://hooks.example.com/orgguard"]}
+CFN_LINT = str(Path(sys.executable).with_name("cfn-lint"))
+
+
+def _write(tmp: Path, base: Path, name: str, notifications: dict | None, **top) -> Path:
+    data = yaml.safe_load(base.read_text())
+    if notifications is not None:
+        data["notifications"] = notifications
+    data.update(top)
+    path = tmp / name
+    path.write_text(yaml.safe_dump(data, sort_keys=False))
+    return path
+
+
+@pytest.fixture(scope="module")
+def org_out(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    tmp = tmp_path_factory.mktemp("notify-org")
+    out = tmp / "out"
+    synthesize(_write(tmp, EXAMPLE, "g.yaml", SECTION), out)
+    return out
+
+
+@pytest.fixture(scope="module")
+def org(org_out: Path) -> Manifest:
+    return load_manifest(org_out / MANIFEST_FILE)
+
+
+@pytest.fixture(scope="module")
+def account_out(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    tmp = tmp_path_factory.mktemp("notify-acct")
+    out = tmp / "out"
+    synthesize(_write(tmp, ACCOUNT_EXAMPLE, "a.yaml", {"account_id": CENTRAL, "email": ["secops@example.com"]}), out)
+    return out
+
+
+# -- off by default ------------------------------------------------------------------------------------------
+
+
+def test_a_file_without_the_section_plans_no_notification_anything(tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    manifest = synthesize(EXAMPLE, out)
+    text = (out / MANIFEST_FILE).read_text()
+    assert manifest.notifications is None and '"notifications"' not in text
+    assert [s.kind for s in manifest.stacks if s.kind == "notifications"] == []
+    assert next(s for s in manifest.stacks if s.kind == "org-global").depends_on == []
+    for path in [*(out / "stacks").rglob("cdk.tf.json"), *(out / "templates").iterdir()]:
+        assert "notify" not in path.read_text() and "findings" not in path.read_text(), path
+
+
+# -- patterns ------------------------------------------------------------------------------------------------
+
+
+def _config_event(rule: str, compliance: str = "NON_COMPLIANT") -> dict:
+    """A Config Rules Compliance Change as EventBridge delivers it (EventBridge reference, AWS Config events;
+    the pack rule's name and service-linked ARN as in public sample events)."""
+    return {
+        "version": "0",
+        "id": "f0eae78e-0ccc-4079-a509-206fca99c4fc",
+        "detail-type": "Config Rules Compliance Change",
+        "source": "aws.config",
+        "account": MEMBER,
+        "time": "2026-11-23T11:05:05Z",
+        "region": "eu-west-1",
+        "resources": [],
+        "detail": {
+            "resourceId": "sg-0123456789abcdef0",
+            "awsRegion": "eu-west-1",
+            "awsAccountId": MEMBER,
+            "configRuleName": rule,
+            "recordVersion": "1.0",
+            "configRuleARN": f"arn:aws:config:eu-west-1:{MEMBER}:config-rule/aws-service-rule/"
+            "config-conforms.amazonaws.com/config-rule-axgui2",
+            "messageType": "ComplianceChangeNotification",
+            "newEvaluationResult": {"complianceType": compliance},
+            "resourceType": "AWS::EC2::SecurityGroup",
+        },
+    }
+
+
+def _automation_event(document: str, status: str) -> dict:
+    """EC2 Automation Execution Status-change Notification (Systems Manager user guide, event examples)."""
+    return {
+        "version": "0",
+        "id": "2f3c0b2c-1234-4abc-9def-0123456789ab",
+        "detail-type": "EC2 Automation Execution Status-change Notification",
+        "source": "aws.ssm",
+        "account": MEMBER,
+        "time": "2026-11-23T11:05:05Z",
+        "region": "eu-west-1",
+        "resources": [f"arn:aws:ssm:eu-west-1:{MEMBER}:automation-execution/4c1d2e3f-aaaa"],
+        "detail": {
+            "ExecutionId": "4c1d2e3f-aaaa",
+            "Definition": document,
+            "DefinitionVersion": 1.0,
+            "Status": status,
+            "StartTime": "Nov 23, 2026 11:04:00 AM",
+            "EndTime": "Nov 23, 2026 11:05:00 AM",
+            "Time": 60000.0,
+            "ExecutedBy": f"arn:aws:sts::{MEMBER}:assumed-role/AWSServiceRoleForConfigRemediation/x",
+        },
+    }
+
+
+def _rule(m: Manifest, purpose: str) -> dict:
+    return next(r.event_pattern for r in m.notifications.member_rules if r.purpose == purpose)
+
+
+def test_a_pack_rule_turning_non_compliant_matches_member_and_central_patterns(org: Manifest) -> None:
+    finding = _rule(org, "finding")
+    for rule in ("orgguard-restricted-ssh-conformance-pack-qayjyopmd", "orgguard-restricted-ssh"):
+        event = _config_event(rule)
+        assert matches(finding, event) and matches(org.notifications.central_event_pattern, event), rule
+
+
+@pytest.mark.parametrize(
+    ("rule", "compliance"),
+    [
+        ("orgguard-restricted-ssh-conformance-pack-qayjyopmd", "COMPLIANT"),
+        ("orgguard-restricted-ssh-conformance-pack-qayjyopmd", "NOT_APPLICABLE"),
+        ("restricted-ssh-conformance-pack-qayjyopmd", "NON_COMPLIANT"),  # another team's pack
+        ("securityhub-restricted-ssh-0a1b2c", "NON_COMPLIANT"),
+        ("AWSControlTower_AWS-GR_RESTRICTED_SSH", "NON_COMPLIANT"),
+    ],
+)
+def test_other_rules_and_other_results_are_not_notified(org: Manifest, rule: str, compliance: str) -> None:
+    event = _config_event(rule, compliance)
+    assert not matches(_rule(org, "finding"), event)
+    assert not matches(org.notifications.central_event_pattern, event)
+
+
+@pytest.mark.parametrize("status", ["Failed", "TimedOut", "Cancelled"])
+def test_a_failed_run_of_an_orgguard_runbook_is_notified(org: Manifest, status: str) -> None:
+    event = _automation_event(org.documents[0].name, status)
+    assert matches(_rule(org, "remediation-failure"), event)
+    assert matches(org.notifications.central_event_pattern, event)
+
+
+@pytest.mark.parametrize(
+    ("document", "status"),
+    [("orgguard-RevokePublicSgIngress", "Success"), ("orgguard-RevokePublicSgIngress", "InProgress"),
+     ("AWS-DisablePublicAccessForSecurityGroup", "Failed")],
+)
+def test_successful_runs_and_other_documents_are_not_notified(org: Manifest, document: str, status: str) -> None:
+    assert not matches(org.notifications.central_event_pattern, _automation_event(document, status))
+
+
+# -- stacks --------------------------------------------------------------------------------------------------
+
+
+def _validate(stack_dir: Path) -> subprocess.CompletedProcess:
+    env = {**os.environ, "TF_CLI_CONFIG_FILE": str(ROOT / "terraform.rc"), "TF_IN_AUTOMATION": "1"}
+    init = subprocess.run(["terraform", "init", "-backend=false", "-input=false", "-no-color"], cwd=stack_dir,
+                          env=env, capture_output=True, text=True, timeout=300)
+    assert init.returncode == 0, init.stderr
+    return subprocess.run(["terraform", "validate", "-no-color"], cwd=stack_dir, env=env, capture_output=True,
+                          text=True, timeout=300)
+
+
+@pytest.mark.skipif(shutil.which("terraform") is None, reason="terraform is not installed")
+def test_the_central_stack_and_an_account_stack_pass_terraform_validate(org_out: Path, account_out: Path) -> None:
+    for stack in (org_out / "stacks/orgguard-notifications", account_out / "stacks/orgguard-account-333333333333"):
+        result = _validate(stack)
+        assert result.returncode == 0, f"{stack.name}: {result.stderr}"
+
+
+def test_the_central_stack_assumes_the_role_into_the_bus_account_and_wires_bus_rule_topic(org_out: Path,
+                                                                                        org: Manifest) -> None:
+    tf = json.loads((org_out / "stacks" / "orgguard-notifications" / "cdk.tf.json").read_text())
+    (provider,) = tf["provider"]["aws"]
+    assert provider["allowed_account_ids"] == [CENTRAL]
+    assert provider["assume_role"][0]["role_arn"] == f"arn:aws:iam::{CENTRAL}:role/OrganizationAccountAccessRole"
+    res = tf["resource"]
+    assert res["aws_cloudwatch_event_bus"]["bus"]["name"] == "orgguard-findings"
+    assert json.loads(res["aws_cloudwatch_event_bus_policy"]["bus-policy"]["policy"]) == org.notifications.bus_policy
+    assert res["aws_cloudwatch_event_target"]["central-target"].get("role_arn") is None
+    subs = sorted((s["protocol"], s["endpoint"]) for s in res["aws_sns_topic_subscription"].values())
+    assert subs == [("email", "secops@example.com"), ("https", "https://hooks.example.com/orgguard")]
+
+
+def test_the_central_stack_applies_first_and_every_other_stack_waits_for_it(org: Manifest, account_out: Path) -> None:
+    first, *rest = org.stacks
+    assert first.kind == "notifications" and first.depends_on == [] and first.account_id == CENTRAL
+    assert all(first.name in s.depends_on for s in rest)
+    acct = load_manifest(account_out / MANIFEST_FILE)
+    assert all(s.depends_on == ["orgguard-notifications"] for s in acct.stacks if s.kind == "account")
+
+
+def test_member_rules_travel_in_the_documents_stackset_within_the_size_limit(org_out: Path, org: Manifest) -> None:
+    path = org_out / "templates" / "orgguard-documents.yaml"
+    body = path.read_text()
+    size = len(body.encode())
+    print(f"documents StackSet with notifications: {size} bytes, headroom {TEMPLATE_BODY_MAX - size}")
+    assert size <= TEMPLATE_BODY_MAX
+    resources = yaml.safe_load(body)["Resources"]
+    rules = {r["Properties"]["Name"]: r["Properties"] for r in resources.values() if r["Type"] == "AWS::Events::Rule"}
+    for planned in org.notifications.member_rules:
+        props = rules[planned.name]
+        assert props["EventPattern"] == planned.event_pattern and props["State"] == "ENABLED"
+        (target,) = props["Targets"]
+        assert target["Arn"] == org.notifications.bus_arn
+        assert target["RoleArn"] == {"Fn::Sub": "arn:${AWS::Partition}:iam::${AWS::AccountId}:role/orgguard-notify"}
+        assert not {"Input", "InputPath", "InputTransformer"} & set(target)  # not allowed cross-account
+    lint = subprocess.run([CFN_LINT, "--ignore-checks", "E3051", "--", str(path)], capture_output=True, text=True,
+                          timeout=300)
+    assert lint.returncode == 0, lint.stdout + lint.stderr
+    roles = yaml.safe_load((org_out / "templates" / "orgguard-roles.yaml").read_text())["Resources"]
+    assert "OrgguardNotify" in roles
+
+
+def test_account_mode_places_the_member_rules_in_the_regional_module(account_out: Path) -> None:
+    regional = json.loads((account_out / "modules" / "orgguard-account-regional" / "main.tf.json").read_text())
+    targets = regional["resource"]["aws_cloudwatch_event_target"]
+    notify = {k: v for k, v in targets.items() if k.startswith("notify-target-")}
+    assert len(notify) == 2
+    assert {v["arn"] for v in notify.values()} == {f"arn:aws:events:us-east-1:{CENTRAL}:event-bus/orgguard-findings"}
+
+
+# -- policies ------------------------------------------------------------------------------------------------
+
+
+def _findings(policy: dict) -> list[str]:
+    return [f"{f.issue}: {f.detail}" for f in analyze_policy_string(json.dumps(for_account(policy, MEMBER))).findings]
+
+
+def test_the_member_role_may_only_put_events_on_the_central_bus_for_its_own_rules(org: Manifest) -> None:
+    role = org.role("orgguard-notify")
+    (policy,) = role.permission_policies.values()
+    assert _findings(policy) == []
+    (st,) = policy["Statement"]
+    assert st["Action"] == ["events:PutEvents"] and st["Resource"] == [org.notifications.bus_arn]
+    (trust,) = role.trust_policy["Statement"]
+    assert trust["Principal"] == {"Service": "events.amazonaws.com"}
+    assert trust["Condition"]["StringEquals"] == {"aws:SourceAccount": "${AWS::AccountId}"}
+    assert trust["Condition"]["ArnLike"]["aws:SourceArn"].endswith(":rule/orgguard-notify-*")
+
+
+def test_the_bus_admits_only_the_organization_and_the_topic_only_the_central_rule(org: Manifest) -> None:
+    n = org.notifications
+    (bus,) = n.bus_policy["Statement"]
+    assert bus["Principal"] == "*" and bus["Condition"] == {"StringEquals": {"aws:PrincipalOrgID": "o-a1b2c3d4e5"}}
+    assert bus["Action"] == ["events:PutEvents"] and bus["Resource"] == [n.bus_arn]
+    (topic,) = n.topic_policy["Statement"]
+    assert topic["Principal"] == {"Service": "events.amazonaws.com"} and topic["Action"] == ["sns:Publish"]
+    assert topic["Condition"] == {"ArnEquals": {"aws:SourceArn": n.central_rule_arn}}
+    assert n.central_rule_arn.endswith(":rule/orgguard-findings/orgguard-findings-to-topic")
+
+
+def test_the_scp_denies_ordinary_principals_changing_the_member_rules_and_role(org: Manifest) -> None:
+    scps = [p.policy for p in org.scp.policies]
+    ours = [(why, r) for why, r in off_switch_requests(org)
+            if "orgguard-notify" in r.resource]
+    assert {r.resource.rsplit("/", 1)[-1] for _, r in ours} >= {"orgguard-notify", "orgguard-notify-findings",
+                                                                 "orgguard-notify-remediation-failures"}
+    assert {r.action for _, r in ours} >= {"events:DeleteRule", "events:DisableRule", "events:PutRule",
+                                           "events:PutTargets", "events:RemoveTargets", "iam:DeleteRole",
+                                           "iam:PutRolePolicy", "iam:UpdateAssumeRolePolicy"}
+    open_ = [f"{r.action} {r.resource} by {p}" for _, r in ours for p in ORDINARY
+             if scp_decision(scps, as_principal(r, p)) is not Decision.EXPLICIT_DENY]
+    locked = [f"{r.action} {r.resource} by {p}" for _, r in ours for p in EXEMPT
+              if scp_decision(scps, as_principal(r, p)) is not Decision.ALLOW]
+    assert open_ == [] and locked == []
+    removing = as_principal(Request("events:RemoveTargets", f"arn:aws:events:eu-west-1:{MEMBER}:rule/"
+                                    "orgguard-notify-findings"), ORDINARY[0])
+    assert scp_decision(scps, removing) is Decision.EXPLICIT_DENY
+    print("SCP characters:", [len(json.dumps(p.policy, separators=(",", ":"), sort_keys=True))
+                              for p in org.scp.policies])
+
+
+def test_only_the_forwarding_role_may_put_events_on_the_central_bus(org: Manifest) -> None:
+    """Without this statement (the SCP before notifications) a member admin could put made-up findings there."""
+    scps = [p.policy for p in org.scp.policies]
+    put = Request("events:PutEvents", org.notifications.bus_arn)
+    for principal in ORDINARY:
+        assert scp_decision(scps, as_principal(put, principal)) is Decision.EXPLICIT_DENY, principal
+    forwarder = as_principal(put, f"arn:aws:iam::{MEMBER}:role/orgguard-notify")
+    assert scp_decision(scps, forwarder) is Decision.ALLOW
+    assert all(scp_decision(scps, as_principal(put, p)) is Decision.ALLOW for p in EXEMPT)
+    squatter = as_principal(Request("events:PutRule", f"arn:aws:events:eu-west-1:{MEMBER}:rule/orgguard-notify-mine"),
+                            ORDINARY[0])
+    assert scp_decision(scps, squatter) is Decision.EXPLICIT_DENY  # no own rule may assume the forwarder
+
+
+# -- bad input -----------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("section", "expected"),
+    [
+        ({"email": ["a@example.com"]}, "notifications.account_id: required"),
+        ({"account_id": "4444", "email": []}, "notifications.account_id: '4444' is malformed"),
+        ({"account_id": CENTRAL, "email": ["secops.example.com"]}, "notifications.email[0]: 'secops.example.com' is "
+         "not an e-mail address"),
+        ({"account_id": CENTRAL, "https": ["http://hooks.example.com/x"]}, "notifications.https[0]: "
+         "'http://hooks.example.com/x' is not an https:// URL"),
+        ({"account_id": CENTRAL, "https": ["https://user:pw@hooks.example.com/x"]}, "carries credentials"),
+        ({"account_id": CENTRAL, "email": ["a@example.com", "A@example.com"]}, "notifications.email[1]: "
+         "A@example.com is listed twice"),
+        ({"account_id": CENTRAL, "region": "sa-east-1"}, "notifications.region: sa-east-1 is not in "
+         "organization.regions"),
+        ({"account_id": CENTRAL, "emails": ["a@example.com"]}, "notifications.emails: unknown key 'emails'"),
+    ],
+)
+def test_bad_notification_settings_are_refused_one_line_each(tmp_path: Path, section: dict, expected: str) -> None:
+    out = tmp_path / "out"
+    assert run_cli("synth", "--config", str(EXAMPLE), "--out", str(out)).returncode == 0
+    before = (out / MANIFEST_FILE).read_bytes()
+    result = run_cli("synth", "--config", str(_write(tmp_path, EXAMPLE, "bad.yaml", section)), "--out", str(out))
+    assert result.returncode == 2, result.stderr
+    assert "Traceback" not in result.stderr
+    problems = [line for line in result.stderr.splitlines() if "notifications" in line]
+    assert len(problems) == 1 and expected in problems[0], result.stderr
+    assert (out / MANIFEST_FILE).read_bytes() == before
