@@ -7,7 +7,9 @@ Approaches:
                list holds only public CIDRs (modelled from its description: its script text is not public here).
   seed-clone   the clone from seed 004: the four exact steps plus all-TCP (0-65535) and all-traffic (-1) from
                0.0.0.0/0 (the article adds IPv4 steps only, and predates the prefix-list step).
-  orgguard     the handler embedded in orgguard's rendered document (its Script text is executed).
+  orgguard     the handler embedded in orgguard's rendered document (its Script text is executed), as the TCP
+               controls run it (RestrictedProtocols left at its default, tcp) and as restricted-ports-all-protocols
+               runs it (RestrictedProtocols tcp and udp), each judged against its own expectation.
 
 For each shape a fresh group holds that one rule; the bench runs the approach, then checks whether the rule
 is still there. It also runs all shapes in one group to count API calls per remediation. moto fails an
@@ -47,6 +49,7 @@ from orgguard.runbooks import RUNBOOKS  # noqa: E402
 from orgguard.runbooks.shapes import RESTRICTED_PORTS, SHAPES, RuleShape, create_prefix_lists  # noqa: E402
 
 REGION = "us-east-1"
+ALL_PROTOCOLS = "orgguard RevokePublicSgIngress, tcp+udp (restricted-ports-all-protocols)"
 V4, V6 = {"IpRanges": [{"CidrIp": "0.0.0.0/0"}]}, {"Ipv6Ranges": [{"CidrIpv6": "::/0"}]}
 AWS_MANAGED_STEPS = [
     {"IpProtocol": "tcp", "FromPort": 22, "ToPort": 22, **V4},
@@ -99,13 +102,20 @@ def _aws_managed(ec2: Any, group_id: str) -> Outcome:
     return dict(outcome, calls=outcome["calls"] + calls)
 
 
-def _orgguard() -> Callable[[Any, str], Outcome]:
+def _orgguard(protocols: tuple[str, ...] = ()) -> Callable[[Any, str], Outcome]:
+    """The document's Script; `protocols` set RestrictedProtocols (empty: left at the document's default)."""
     namespace: dict[str, Any] = {"__name__": "embedded_sg_revoke"}
     script = json.loads(RUNBOOKS["sg-revoke"].render_document())["mainSteps"][0]["inputs"]["Script"]
     exec(compile(script, "<sg-revoke document>", "exec"), namespace)
 
     def run(ec2: Any, group_id: str) -> Outcome:
-        events = {"GroupId": group_id, "RestrictedPorts": [str(p) for p in RESTRICTED_PORTS], "DryRun": "false"}
+        events: dict[str, Any] = {
+            "GroupId": group_id,
+            "RestrictedPorts": [str(p) for p in RESTRICTED_PORTS],
+            "DryRun": "false",
+        }
+        if protocols:
+            events["RestrictedProtocols"] = list(protocols)
         try:
             result = namespace["handler"](events, None)
         except Exception as exc:  # a failed run is a result here, not a crash
@@ -119,7 +129,14 @@ APPROACHES: dict[str, Callable[[Any, str], Outcome]] = {
     "AWS-DisablePublicAccessForSecurityGroup": _aws_managed,
     "seed 004 clone (+all TCP, +all traffic)": _steps(SEED_CLONE_STEPS),
     "orgguard RevokePublicSgIngress": _orgguard(),
+    ALL_PROTOCOLS: _orgguard(("tcp", "udp")),
 }
+# Which protocols each approach restricts, so each is judged against RuleShape.expected_for() of its own.
+PROTOCOLS: dict[str, tuple[str, ...]] = {ALL_PROTOCOLS: ("tcp", "udp")}
+
+
+def _expected(name: str, shape: RuleShape) -> str:
+    return shape.expected_for(PROTOCOLS.get(name, ("tcp",)))
 
 
 class Sandbox:
@@ -218,12 +235,18 @@ def measure() -> dict[str, Any]:
         probe = probe_moto(box)
         table: list[dict[str, Any]] = []
         for shape in SHAPES:
-            row: dict[str, Any] = {"shape": shape.name, "expected": shape.expected, "results": {}}
+            row: dict[str, Any] = {
+                "shape": shape.name,
+                "expected": shape.expected,
+                "expected_udp": shape.expected_for(("tcp", "udp")),
+                "managed_rule": shape.managed_rule,
+                "results": {},
+            }
             for name, run in APPROACHES.items():
                 group_id, ids = box.group_with((shape,))
                 outcome = run(box.ec2, group_id)
                 gone = not (set(ids) & box.ingress_ids(group_id))
-                row["results"][name] = dict(outcome, gone=gone)
+                row["results"][name] = dict(outcome, gone=gone, expected=_expected(name, shape))
             table.append(row)
         combined: dict[str, Any] = {}
         for name, run in APPROACHES.items():
@@ -232,8 +255,10 @@ def measure() -> dict[str, Any]:
             remaining = box.ingress_ids(group_id)
             combined[name] = dict(
                 outcome,
-                open_left=sum(1 for rid, s in ids.items() if s.expected == "revoke" and rid in remaining),
-                wrongly_revoked=sum(1 for rid, s in ids.items() if s.expected == "keep" and rid not in remaining),
+                open_left=sum(1 for rid, s in ids.items() if _expected(name, s) == "revoke" and rid in remaining),
+                wrongly_revoked=sum(
+                    1 for rid, s in ids.items() if _expected(name, s) == "keep" and rid not in remaining
+                ),
             )
     return {"probe": probe, "table": table, "combined": combined, "seconds": time.perf_counter() - started}
 
@@ -277,19 +302,35 @@ def render(data: dict[str, Any]) -> str:
         "with nothing revoked if any permission is absent). Steps that fail mark the Automation execution failed "
         "when they are critical (the SSM default), even though the run continues.",
         "",
-        "| Rule shape | Expected | " + " | ".join(names) + " |",
-        "|---|---|" + "---|" * len(names),
+        "*Expected* is for TCP (the TCP controls restricted-ssh and restricted-common-ports, which leave the "
+        "document's RestrictedProtocols at its default `tcp`); *Expected, tcp+udp* for restricted-ports-all-protocols "
+        "(RestrictedProtocols `tcp`, `udp`), and the last column runs the same document that way. ICMP and other "
+        "protocols are never restricted. *VPC_SG_PORT_RESTRICTION_CHECK* is what AWS's managed rule (protocolType "
+        "ALL, ipType ALL) reports for the shape according to its page "
+        "(https://docs.aws.amazon.com/config/latest/developerguide/vpc-sg-port-restriction-check.html: "
+        "NON_COMPLIANT \"if security groups allow incoming traffic from 0.0.0.0/0 or ::/0 over TCP/UDP ports\" "
+        "restricted, ALL covering TCP, UDP and -1 rules); *unconfirmed* where the page says nothing (port ranges, "
+        "prefix-list sources), not measured here: moto does not evaluate managed rules.",
+        "",
+        "| Rule shape | Expected | Expected, tcp+udp | VPC_SG_PORT_RESTRICTION_CHECK | " + " | ".join(names) + " |",
+        "|---|---|---|---|" + "---|" * len(names),
     ]
     for row in data["table"]:
-        cells = [_cell(row["expected"], row["results"][n]) for n in names]
-        lines.append(f"| {row['shape']} | {row['expected']} | " + " | ".join(cells) + " |")
+        cells = [_cell(row["results"][n]["expected"], row["results"][n]) for n in names]
+        lines.append(
+            f"| {row['shape']} | {row['expected']} | {row['expected_udp']} | {row['managed_rule']} | "
+            + " | ".join(cells)
+            + " |"
+        )
     lines += [
         "",
         "## All shapes in one group",
         "",
         f"One group holding all {len(SHAPES)} shapes "
         f"({sum(s.expected == 'revoke' for s in SHAPES)} must be closed, {sum(s.expected == 'keep' for s in SHAPES)} "
-        "must survive), remediated once.",
+        "must survive for TCP; "
+        f"{sum(s.expected_for(('tcp', 'udp')) == 'revoke' for s in SHAPES)} must be closed for tcp+udp), "
+        "remediated once.",
         "",
         "| Approach | API calls | Failed steps | Left open | Wrongly revoked |",
         "|---|---|---|---|---|",
@@ -327,7 +368,7 @@ def main(argv: list[str] | None = None) -> int:
         1
         for row in data["table"]
         for n, r in row["results"].items()
-        if n.startswith("orgguard") and (r["error"] or r["gone"] != (row["expected"] == "revoke"))
+        if n.startswith("orgguard") and (r["error"] or r["gone"] != (r["expected"] == "revoke"))
     )
     print(f"wrote {args.out} in {data['seconds']:.1f}s; orgguard misses or over-revokes: {misses}")
     return 1 if misses else 0

@@ -82,6 +82,8 @@ class ConfigRule:
     policy_runtime: str | None
     policy_text: str | None
     remediation: Remediation | None
+    # Periodic managed rules only (e.g. VPC_SG_PORT_RESTRICTION_CHECK); None renders nothing, as before.
+    maximum_execution_frequency: str | None = None
 
     @classmethod
     def from_control(cls, control: ControlEntry) -> ConfigRule:
@@ -143,6 +145,7 @@ class ConfigRule:
             policy_runtime=rule.policy_runtime,
             policy_text=rule.policy_text,
             remediation=remediation,
+            maximum_execution_frequency=rule.maximum_execution_frequency,
         )
 
     # -- CloudFormation (inside the organization conformance pack) ------------------------------------------------
@@ -165,6 +168,9 @@ class ConfigRule:
         ]
         if self.input_parameters:
             lines.append(f"      InputParameters: {j(self.input_parameters)}")
+        if self.maximum_execution_frequency:
+            # AWS::Config::ConfigRule MaximumExecutionFrequency (CloudFormation User Guide): periodic rules only.
+            lines.append(f"      MaximumExecutionFrequency: {self.maximum_execution_frequency}")
         lines += ["      Source:", f"        Owner: {self.owner}"]
         if self.owner == "AWS":
             lines.append(f"        SourceIdentifier: {self.source_identifier}")
@@ -247,6 +253,8 @@ class ConfigRule:
             source=source,
             scope_=tf.Scope(compliance_resource_types=list(self.resource_types)),
             input_parameters=json.dumps(self.input_parameters, sort_keys=True) if self.input_parameters else None,
+            # aws_config_config_rule.maximum_execution_frequency (provider 5.100.0 schema, optional string).
+            maximum_execution_frequency=self.maximum_execution_frequency,
             provider=provider,
         )
         r = self.remediation

@@ -54,6 +54,7 @@ class ConfigConfigRule(AwsResource):
         scope_: Scope | None = None,
         description: str | None = None,
         input_parameters: str | None = None,
+        maximum_execution_frequency: str | None = None,
         provider: TerraformProvider | None = None,
         depends_on: list[TerraformResource] | None = None,
     ) -> None:
@@ -66,6 +67,7 @@ class ConfigConfigRule(AwsResource):
             name=name,
             description=description,
             input_parameters=input_parameters,
+            maximum_execution_frequency=maximum_execution_frequency,
             source=source,
             scope=scope_,
         )

@@ -1,7 +1,14 @@
 """The rule-shape matrix: every ingress shape the revoke runbook must close or keep, as a specification.
 
 Shared by the tests, the coverage bench and any live canary, so all three judge the same shapes.
-`expected` is what a correct runbook does with restricted ports `RESTRICTED_PORTS` (22 and 3389).
+`expected` is what a correct runbook does with restricted ports `RESTRICTED_PORTS` (22 and 3389) for TCP (the
+document's default RestrictedProtocols, which every TCP control uses); `expected_udp` what it does when asked to
+restrict TCP and UDP (restricted-ports-all-protocols). `managed_rule` is what AWS Config's
+VPC_SG_PORT_RESTRICTION_CHECK (protocolType ALL, ipType ALL) reports for the shape, from its page
+https://docs.aws.amazon.com/config/latest/developerguide/vpc-sg-port-restriction-check.html: "NON_COMPLIANT if
+security groups allow incoming traffic from 0.0.0.0/0 or ::/0 over TCP/UDP ports 22/3389"; with ALL "the rule will
+check for rules that use either 'TCP', 'UDP', or 'ALL' (-1) protocol". The page is silent on port ranges and
+prefix-list sources: those shapes say "unconfirmed".
 """
 
 from __future__ import annotations
@@ -12,6 +19,7 @@ from typing import Any, Literal
 
 RESTRICTED_PORTS = (22, 3389)
 Expected = Literal["revoke", "keep"]
+Detection = Literal["flagged", "not flagged", "unconfirmed"]
 PrefixListKind = Literal["pl-any4-only", "pl-any4-mixed", "pl-any6", "pl-private", "pl-public"]
 Source = Literal["ipv4-any", "ipv6-any", "ipv4-private", "ipv6-narrow", "security-group"] | PrefixListKind
 
@@ -38,6 +46,12 @@ class RuleShape:
     to_port: int | None
     source: Source
     expected: Expected
+    expected_udp: Expected | None = None  # restricting TCP and UDP; None = the same as `expected`
+    managed_rule: Detection = "not flagged"  # VPC_SG_PORT_RESTRICTION_CHECK with protocolType ALL
+
+    def expected_for(self, protocols: tuple[str, ...]) -> Expected:
+        """What a correct runbook does with this shape when it restricts `protocols` (tcp, udp)."""
+        return (self.expected_udp or self.expected) if "udp" in protocols else self.expected
 
     def permission(
         self, *, group_ref: str | None = None, prefix_lists: Mapping[str, str] | None = None
@@ -67,33 +81,51 @@ class RuleShape:
 
 
 SHAPES: tuple[RuleShape, ...] = (
-    RuleShape("22/tcp from 0.0.0.0/0", "tcp", 22, 22, "ipv4-any", "revoke"),
-    RuleShape("22/tcp from ::/0", "tcp", 22, 22, "ipv6-any", "revoke"),
-    RuleShape("3389/tcp from 0.0.0.0/0", "tcp", 3389, 3389, "ipv4-any", "revoke"),
-    RuleShape("3389/tcp from ::/0", "tcp", 3389, 3389, "ipv6-any", "revoke"),
-    RuleShape("all TCP (0-65535) from 0.0.0.0/0", "tcp", 0, 65535, "ipv4-any", "revoke"),
-    RuleShape("all TCP (0-65535) from ::/0", "tcp", 0, 65535, "ipv6-any", "revoke"),
-    RuleShape("all traffic (-1) from 0.0.0.0/0", "-1", None, None, "ipv4-any", "revoke"),
-    RuleShape("all traffic (-1) from ::/0", "-1", None, None, "ipv6-any", "revoke"),
-    RuleShape("tcp 20-30 (contains 22) from 0.0.0.0/0", "tcp", 20, 30, "ipv4-any", "revoke"),
-    RuleShape("tcp 3000-4000 (contains 3389) from ::/0", "tcp", 3000, 4000, "ipv6-any", "revoke"),
+    RuleShape("22/tcp from 0.0.0.0/0", "tcp", 22, 22, "ipv4-any", "revoke", managed_rule="flagged"),
+    RuleShape("22/tcp from ::/0", "tcp", 22, 22, "ipv6-any", "revoke", managed_rule="flagged"),
+    RuleShape("3389/tcp from 0.0.0.0/0", "tcp", 3389, 3389, "ipv4-any", "revoke", managed_rule="flagged"),
+    RuleShape("3389/tcp from ::/0", "tcp", 3389, 3389, "ipv6-any", "revoke", managed_rule="flagged"),
+    RuleShape("all TCP (0-65535) from 0.0.0.0/0", "tcp", 0, 65535, "ipv4-any", "revoke", managed_rule="unconfirmed"),
+    RuleShape("all TCP (0-65535) from ::/0", "tcp", 0, 65535, "ipv6-any", "revoke", managed_rule="unconfirmed"),
+    RuleShape("all traffic (-1) from 0.0.0.0/0", "-1", None, None, "ipv4-any", "revoke", managed_rule="flagged"),
+    RuleShape("all traffic (-1) from ::/0", "-1", None, None, "ipv6-any", "revoke", managed_rule="flagged"),
+    RuleShape("tcp 20-30 (contains 22) from 0.0.0.0/0", "tcp", 20, 30, "ipv4-any", "revoke",
+              managed_rule="unconfirmed"),
+    RuleShape("tcp 3000-4000 (contains 3389) from ::/0", "tcp", 3000, 4000, "ipv6-any", "revoke",
+              managed_rule="unconfirmed"),
     RuleShape("tcp 1000-2000 (no restricted port) from 0.0.0.0/0", "tcp", 1000, 2000, "ipv4-any", "keep"),
-    RuleShape("udp 22 from 0.0.0.0/0", "udp", 22, 22, "ipv4-any", "keep"),
+    RuleShape("udp 22 from 0.0.0.0/0", "udp", 22, 22, "ipv4-any", "keep", "revoke", "flagged"),
     RuleShape("icmp (all types) from 0.0.0.0/0", "icmp", -1, -1, "ipv4-any", "keep"),
     RuleShape("22/tcp from 10.0.0.0/8 (private)", "tcp", 22, 22, "ipv4-private", "keep"),
     RuleShape("22/tcp from 2001:db8::/32 (narrow IPv6)", "tcp", 22, 22, "ipv6-narrow", "keep"),
     RuleShape("all traffic from 10.0.0.0/8 (private)", "-1", None, None, "ipv4-private", "keep"),
     RuleShape("22/tcp from a security group", "tcp", 22, 22, "security-group", "keep"),
-    RuleShape("22/tcp from a prefix list holding only 0.0.0.0/0", "tcp", 22, 22, "pl-any4-only", "revoke"),
-    RuleShape("22/tcp from a prefix list holding 10.0.0.0/8 and 0.0.0.0/0", "tcp", 22, 22, "pl-any4-mixed", "revoke"),
-    RuleShape("3389/tcp from a prefix list holding ::/0", "tcp", 3389, 3389, "pl-any6", "revoke"),
-    RuleShape("all traffic (-1) from a prefix list holding 0.0.0.0/0", "-1", None, None, "pl-any4-only", "revoke"),
+    RuleShape("22/tcp from a prefix list holding only 0.0.0.0/0", "tcp", 22, 22, "pl-any4-only", "revoke",
+              managed_rule="unconfirmed"),
+    RuleShape("22/tcp from a prefix list holding 10.0.0.0/8 and 0.0.0.0/0", "tcp", 22, 22, "pl-any4-mixed", "revoke",
+              managed_rule="unconfirmed"),
+    RuleShape("3389/tcp from a prefix list holding ::/0", "tcp", 3389, 3389, "pl-any6", "revoke",
+              managed_rule="unconfirmed"),
+    RuleShape("all traffic (-1) from a prefix list holding 0.0.0.0/0", "-1", None, None, "pl-any4-only", "revoke",
+              managed_rule="unconfirmed"),
     RuleShape("443/tcp from a prefix list holding 0.0.0.0/0", "tcp", 443, 443, "pl-any4-only", "keep"),
     RuleShape("22/tcp from a prefix list of private CIDRs", "tcp", 22, 22, "pl-private", "keep"),
     RuleShape("22/tcp from a prefix list of public CIDRs only, no /0", "tcp", 22, 22, "pl-public", "keep"),
     RuleShape("443/tcp from 0.0.0.0/0", "tcp", 443, 443, "ipv4-any", "keep"),
     RuleShape("443/tcp from ::/0", "tcp", 443, 443, "ipv6-any", "keep"),
-)
+    # Beyond TCP (restricted-ports-all-protocols restricts UDP too; the TCP controls keep these).
+    RuleShape("udp 3389 from 0.0.0.0/0", "udp", 3389, 3389, "ipv4-any", "keep", "revoke", "flagged"),
+    RuleShape("udp 3389 from ::/0", "udp", 3389, 3389, "ipv6-any", "keep", "revoke", "flagged"),
+    RuleShape("all UDP (0-65535) from ::/0", "udp", 0, 65535, "ipv6-any", "keep", "revoke", "unconfirmed"),
+    RuleShape("udp 3000-4000 (contains 3389) from 0.0.0.0/0", "udp", 3000, 4000, "ipv4-any", "keep", "revoke",
+              "unconfirmed"),
+    RuleShape("udp 53 (no restricted port) from 0.0.0.0/0", "udp", 53, 53, "ipv4-any", "keep"),
+    RuleShape("udp 3389 from 10.0.0.0/8 (private)", "udp", 3389, 3389, "ipv4-private", "keep"),
+    RuleShape("udp 3389 from a prefix list holding 0.0.0.0/0", "udp", 3389, 3389, "pl-any4-only", "keep", "revoke",
+              "unconfirmed"),
+    RuleShape("udp 22 from a prefix list of private CIDRs", "udp", 22, 22, "pl-private", "keep"),
+    RuleShape("icmpv6 (all types) from ::/0", "icmpv6", -1, -1, "ipv6-any", "keep"),
+)  # fmt: skip
 
 
 def create_prefix_lists(ec2: Any) -> dict[str, str]:

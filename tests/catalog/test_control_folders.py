@@ -78,7 +78,8 @@ def test_a_controls_id_appears_in_the_product_only_in_its_own_folder() -> None:
 
 def test_controls_hold_runbook_objects_and_share_the_sg_runbook() -> None:
     users = [c.id for c in CATALOG.values() if c.runbook is SG_REVOKE]
-    assert len(users) == 2 and RUNBOOKS[SG_REVOKE.key] is SG_REVOKE
+    assert users == ["restricted-ssh", "restricted-common-ports", "restricted-ports-all-protocols"]
+    assert RUNBOOKS[SG_REVOKE.key] is SG_REVOKE
     for control in CATALOG.values():
         if control.runbook and control.runbook is not SG_REVOKE:  # its own runbook lives in its folder
             assert control.runbook.handler_path.parent == CONTROLS / control.id.replace("-", "_")

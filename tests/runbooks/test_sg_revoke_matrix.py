@@ -257,8 +257,12 @@ def test_output_is_capped_so_it_stays_far_below_the_ssm_limit(
         ({"GroupId": "sg-0123456789abcdef0", "RestrictedPorts": ["70000"]}, "RestrictedPorts"),
         ({"GroupId": "sg-0123456789abcdef0", "RestrictedPorts": []}, "RestrictedPorts"),
         ({"GroupId": "sg-0123456789abcdef0", "RestrictedPorts": ["22"], "DryRun": "maybe"}, "DryRun"),
+        ({"GroupId": "sg-0123456789abcdef0", "RestrictedPorts": ["22"], "RestrictedProtocols": ["icmp"]},
+         "RestrictedProtocols"),
+        ({"GroupId": "sg-0123456789abcdef0", "RestrictedPorts": ["22"], "RestrictedProtocols": ["-1"]},
+         "RestrictedProtocols"),
     ],
-)
+)  # fmt: skip
 def test_bad_input_fails_with_a_message_naming_the_parameter(
     aws: None, source: str, events: dict[str, Any], message: str
 ) -> None:
@@ -316,3 +320,109 @@ def test_every_page_of_a_prefix_list_is_read_before_deciding(vpc: dict[str, str]
 
     assert result["status"] == "REMEDIATED" and rule_id not in {r["SecurityGroupRuleId"] for r in _rules(group)}
     assert client.pages == 2 and result["api_calls"]["GetManagedPrefixListEntries"] == 2
+
+
+# -- Protocols beyond TCP (issue 12 item 2): RestrictedProtocols -------------------------------------------------
+
+
+# The TCP shapes behave the same with UDP restricted too (the property test proves it for every rule); these
+# are the shapes whose verdict depends on the protocol, plus one TCP shape and one TCP prefix-list shape.
+BEYOND_TCP = [s for s in SHAPES if s.protocol != "tcp" or s.name in (SHAPES[0].name, SHAPES[17].name)]
+
+
+@pytest.mark.parametrize("shape", BEYOND_TCP, ids=[s.name for s in BEYOND_TCP])
+def test_each_shape_is_revoked_exactly_when_it_opens_a_restricted_port_over_tcp_or_udp(
+    vpc: dict[str, str], source: str, shape: RuleShape
+) -> None:
+    refs = _refs(vpc)
+    group = _group(vpc, "target")
+    (rule_id,) = _add(group, [shape], refs)
+
+    result = _run(source, group, RestrictedProtocols=["tcp", "udp"])
+
+    remaining = {r["SecurityGroupRuleId"] for r in _rules(group)}
+    expected = shape.expected_for(("tcp", "udp"))
+    assert (rule_id not in remaining) == (expected == "revoke"), result
+    assert result["restricted_protocols"] == ["tcp", "udp"]
+
+
+def _synthesized(controls: dict[str, Any]) -> tuple[dict[str, Any], Any]:
+    """The example governance file with `controls` merged in: the SG document's embedded Script as SSM runs it
+    (from the plan's own document content), and the plan's manifest."""
+    import yaml
+
+    from orgguard.config.load import parse_governance
+    from orgguard.synth.plan import build_plan
+    from tests.synth.conftest import EXAMPLE
+
+    data = yaml.safe_load(EXAMPLE.read_text())
+    data["controls"].update(controls)
+    data["exemptions"]["known"] = []
+    text = yaml.safe_dump(data, sort_keys=False)
+    plan = build_plan(parse_governance(text, "g.yaml"), EXAMPLE, text)
+    (doc,) = [d for d in plan.documents if d.entry.runbook == KEY]
+    namespace: dict[str, Any] = {"__name__": "synthesized_sg_revoke"}
+    script = json.loads(doc.content)["mainSteps"][0]["inputs"]["Script"]
+    exec(compile(script, "<synthesized sg-revoke document>", "exec"), namespace)
+    return namespace, plan.manifest
+
+
+def _events_of(manifest: Any, control_id: str, group_id: str) -> dict[str, Any]:
+    """The parameters Config passes for this control's finding: its static values plus the resource id."""
+    control = next(c for c in manifest.controls if c.id == control_id)
+    events: dict[str, Any] = {"GroupId": group_id, "AccountId": ACCOUNT, "ApprovedExemptions": []}
+    for name, param in control.remediation.parameters.items():
+        if param.static_values is not None and name != "AutomationAssumeRole":
+            lists = name.startswith("Restricted")  # the StringList parameters; the others are Strings
+            events[name] = param.static_values if lists else param.static_values[0]
+    return events
+
+
+UDP_OPEN = ("udp 3389 from 0.0.0.0/0", "udp 3389 from ::/0", "udp 3000-4000 (contains 3389) from 0.0.0.0/0",
+            "udp 3389 from a prefix list holding 0.0.0.0/0")  # fmt: skip
+SURVIVORS = ("icmp (all types) from 0.0.0.0/0", "icmpv6 (all types) from ::/0",
+             "udp 53 (no restricted port) from 0.0.0.0/0", "udp 3389 from 10.0.0.0/8 (private)")  # fmt: skip
+
+
+def _by_name(*names: str) -> list[RuleShape]:
+    return [next(s for s in SHAPES if s.name == n) for n in names]
+
+
+def test_the_tcp_only_controls_keep_a_udp_rule_on_a_restricted_port_as_before(vpc: dict[str, str]) -> None:
+    """restricted-common-ports restricts 3389 over TCP: with the synthesized document and the parameters its
+    remediation passes (no RestrictedProtocols), UDP 3389 from the internet stays, TCP 3389 goes."""
+    namespace, manifest = _synthesized({})
+    control = next(c for c in manifest.controls if c.id == "restricted-common-ports")
+    assert "RestrictedProtocols" not in control.remediation.parameters
+    refs = _refs(vpc)
+    group = _group(vpc, "tcp-only")
+    ids = _add(group, [*_by_name(*UDP_OPEN), *_by_name("3389/tcp from 0.0.0.0/0")], refs)
+
+    result = namespace["handler"](_events_of(manifest, "restricted-common-ports", group), None)
+
+    remaining = {ids[r["SecurityGroupRuleId"]] for r in _rules(group) if r["SecurityGroupRuleId"] in ids}
+    assert remaining == set(UDP_OPEN), result
+    assert result["restricted_protocols"] == ["tcp"]
+
+
+def test_the_all_protocols_control_revokes_udp_exposure_with_the_synthesized_document(vpc: dict[str, str]) -> None:
+    """The document synth writes, run with the parameters restricted-ports-all-protocols' remediation passes:
+    every UDP rule opening 3389 to the internet is revoked; ICMP, other UDP ports and private sources stay."""
+    namespace, manifest = _synthesized(
+        {"restricted-ports-all-protocols": {"enabled": True, "remediation": "automatic", "ports": [22, 3389]}}
+    )
+    refs = _refs(vpc)
+    group = _group(vpc, "all-protocols")
+    ids = _add(group, [*_by_name(*UDP_OPEN), *_by_name(*SURVIVORS)], refs)
+
+    result = namespace["handler"](_events_of(manifest, "restricted-ports-all-protocols", group), None)
+
+    remaining = {ids[r["SecurityGroupRuleId"]] for r in _rules(group) if r["SecurityGroupRuleId"] in ids}
+    assert remaining == set(SURVIVORS), result
+    assert result["status"] == "REMEDIATED" and result["restricted_protocols"] == ["tcp", "udp"]
+    assert sorted(r["protocol"] for r in result["revoked"]) == ["udp"] * len(UDP_OPEN)
+
+
+def test_the_document_declares_restricted_protocols_defaulting_to_tcp() -> None:
+    spec = json.loads(RUNBOOKS[KEY].render_document())["parameters"]["RestrictedProtocols"]
+    assert spec["type"] == "StringList" and spec["default"] == ["tcp"] and spec["allowedValues"] == ["tcp", "udp"]

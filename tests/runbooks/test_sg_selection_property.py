@@ -1,8 +1,10 @@
 """Property test: the handler's rule selection against an independent oracle that simulates packets.
 
 The oracle never looks at prefix lengths or port-range containment the way the handler does: it asks
-whether the rule would admit a TCP packet from *every* source address of its family to a restricted port,
-by enumerating the network's first and last address and testing each restricted port against the range.
+whether the rule would admit a packet of a restricted protocol (TCP, and UDP when restricted: protocol
+numbers 6 and 17 of IANA's registry, as EC2 accepts them by name or number) from *every* source address of
+its family to a restricted port, by enumerating the network's first and last address and testing each
+restricted port against the range. An all-traffic (-1) rule admits every protocol; ICMP never counts.
 A prefix-list source admits everyone when any of its entries does; a list whose entries could not be read
 (or were never read) is taken to admit everyone: the runbook's documented fail-closed rule.
 """
@@ -25,8 +27,13 @@ def _everyone(cidr: str) -> bool:
     return int(net[0]) == 0 and int(net[-1]) == (1 << net.max_prefixlen) - 1
 
 
-def oracle_admits_tcp_from_everywhere(rule: dict[str, Any], port: int, lists: dict[str, Any]) -> bool:
-    """Would this rule let a TCP packet from any internet address reach `port`?"""
+PACKET_PROTOCOLS = {"tcp": 6, "udp": 17}  # what a RestrictedProtocols value means, as a protocol number
+
+
+def oracle_admits_from_everywhere(
+    rule: dict[str, Any], port: int, lists: dict[str, Any], protocols: tuple[str, ...] = ("tcp",)
+) -> bool:
+    """Would this rule let a packet of one of `protocols` from any internet address reach `port`?"""
     if rule.get("IsEgress") or "ReferencedGroupInfo" in rule:
         return False
     if "PrefixListId" in rule:
@@ -39,7 +46,8 @@ def oracle_admits_tcp_from_everywhere(rule: dict[str, Any], port: int, lists: di
     number = PROTOCOL_NUMBERS[rule["IpProtocol"]]
     if number is None:  # all protocols, all ports
         return True
-    return number == 6 and rule["FromPort"] <= port <= rule["ToPort"]
+    wanted = {PACKET_PROTOCOLS[p] for p in protocols}
+    return number in wanted and rule["FromPort"] <= port <= rule["ToPort"]
 
 
 port = st.one_of(st.sampled_from([0, 1, 21, 22, 23, 3388, 3389, 3390, 65534, 65535]), st.integers(0, 65535))
@@ -93,21 +101,30 @@ def prefix_lists(draw: st.DrawFn) -> dict[str, Any]:
     restricted=st.lists(port, min_size=1, max_size=6, unique=True),
     lists=prefix_lists(),
     source=st.sampled_from(["module", "document"]),
+    protocols=st.sampled_from([None, ("tcp",), ("udp",), ("tcp", "udp")]),
 )
 def test_selection_never_revokes_falsely_and_never_misses(
-    group: list[dict[str, Any]], restricted: list[int], lists: dict[str, Any], source: str
+    group: list[dict[str, Any]],
+    restricted: list[int],
+    lists: dict[str, Any],
+    source: str,
+    protocols: tuple[str, ...] | None,
 ) -> None:
+    """None: RestrictedProtocols left out, as every TCP control passes it, which must mean TCP only."""
     for i, rule in enumerate(group):
         rule["SecurityGroupRuleId"] = f"sgr-{i:017x}"
     select = handler_ns("sg-revoke", source)["select_rules"]
 
-    revoke, keep = select(group, sorted(restricted), lists)
+    if protocols is None:
+        revoke, keep = select(group, sorted(restricted), lists)
+    else:
+        revoke, keep = select(group, sorted(restricted), lists, protocols)
 
     chosen = {r["SecurityGroupRuleId"] for r, _ in revoke}
     expected = {
         r["SecurityGroupRuleId"]
         for r in group
-        if any(oracle_admits_tcp_from_everywhere(r, p, lists) for p in restricted)
+        if any(oracle_admits_from_everywhere(r, p, lists, protocols or ("tcp",)) for p in restricted)
     }
     assert chosen - expected == set(), "false revoke"
     assert expected - chosen == set(), "missed an internet-open rule"
@@ -115,20 +132,24 @@ def test_selection_never_revokes_falsely_and_never_misses(
 
 
 @settings(max_examples=300, deadline=None)
-@given(group=st.lists(rules(), max_size=12), restricted=st.lists(port, min_size=1, max_size=6, unique=True))
+@given(
+    group=st.lists(rules(), max_size=12),
+    restricted=st.lists(port, min_size=1, max_size=6, unique=True),
+    protocols=st.sampled_from([("tcp",), ("udp",), ("tcp", "udp")]),
+)
 def test_the_handler_reads_exactly_the_prefix_lists_that_decide_something(
-    group: list[dict[str, Any]], restricted: list[int]
+    group: list[dict[str, Any]], restricted: list[int], protocols: tuple[str, ...]
 ) -> None:
     """A list is read only when an ingress rule naming it reaches a restricted port: fewer calls, same verdicts."""
     for i, rule in enumerate(group):
         rule["SecurityGroupRuleId"] = f"sgr-{i:017x}"
-    wanted = set(handler_ns("sg-revoke", "module")["prefix_lists_to_read"](group, sorted(restricted)))
+    wanted = set(handler_ns("sg-revoke", "module")["prefix_lists_to_read"](group, sorted(restricted), protocols))
     select = handler_ns("sg-revoke", "module")["select_rules"]
     unread = {i: {"error": "not read"} for i in LIST_IDS if i not in wanted}
     everything = {i: {"cidrs": []} for i in LIST_IDS}
     # lists outside `wanted` cannot change any verdict: reading them as empty or failing gives the same split
-    a, _ = select(group, sorted(restricted), {**everything, **unread})
-    b, _ = select(group, sorted(restricted), everything)
+    a, _ = select(group, sorted(restricted), {**everything, **unread}, protocols)
+    b, _ = select(group, sorted(restricted), everything, protocols)
     chosen_a = {r["SecurityGroupRuleId"] for r, _ in a if r.get("PrefixListId") not in wanted}
     chosen_b = {r["SecurityGroupRuleId"] for r, _ in b if r.get("PrefixListId") not in wanted}
     assert chosen_a == chosen_b

@@ -33,9 +33,21 @@ def _terraform(control: ControlEntry) -> dict:
     return json.loads(Testing.synth(stack))["resource"]
 
 
-def test_pack_and_terraform_carry_the_same_rule_and_remediation() -> None:
+def _all_protocols(tmp_path: Path) -> Path:
+    """The example with the periodic restricted-ports-all-protocols rule on (a MaximumExecutionFrequency)."""
+    data = yaml.safe_load((ROOT / "governance.yaml").read_text())
+    data["controls"]["restricted-ports-all-protocols"] = {"enabled": True, "remediation": "automatic",
+                                                          "frequency": "Twelve_Hours"}  # fmt: skip
+    path = tmp_path / "all-protocols.yaml"
+    path.write_text(yaml.safe_dump(data, sort_keys=False))
+    return path
+
+
+@pytest.mark.parametrize("variant", ["example", "periodic-rule"])
+def test_pack_and_terraform_carry_the_same_rule_and_remediation(variant: str, tmp_path: Path) -> None:
     """Every field one renderer writes, the other writes with the same value (member account put in)."""
-    gov, manifest = _manifest()
+    gov, manifest = _manifest() if variant == "example" else _manifest(_all_protocols(tmp_path))
+    periodic = 0
     mgmt = manifest.organization.management_account_id
     enabled = [c for c in manifest.controls if c.enabled]
     pack = yaml.safe_load(conformance_pack(gov, enabled, management_account_id=mgmt))["Resources"]
@@ -48,6 +60,8 @@ def test_pack_and_terraform_carry_the_same_rule_and_remediation() -> None:
         assert rule["scope"]["compliance_resource_types"] == cfn["Scope"]["ComplianceResourceTypes"]
         assert json.loads(rule.get("input_parameters", "{}")) == cfn.get("InputParameters", {})
         assert rule["source"]["owner"] == cfn["Source"]["Owner"]
+        assert rule.get("maximum_execution_frequency") == cfn.get("MaximumExecutionFrequency")
+        periodic += "MaximumExecutionFrequency" in cfn
         if cfn["Source"]["Owner"] == "AWS":
             assert rule["source"]["source_identifier"] == cfn["Source"]["SourceIdentifier"]
         else:
@@ -86,6 +100,7 @@ def test_pack_and_terraform_carry_the_same_rule_and_remediation() -> None:
         assert tf_params == cfn_params
         checked += 1
     assert checked >= 2, "the example must remediate at least two controls for this comparison to mean anything"
+    assert periodic == (variant == "periodic-rule"), "only the periodic rule carries a frequency"
 
 
 def _with_remediation(**changes: object) -> ControlEntry:

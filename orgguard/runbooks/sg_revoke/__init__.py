@@ -1,7 +1,9 @@
-"""The security-group revoke runbook, shared by every control that restricts TCP ports from the internet.
+"""The security-group revoke runbook, shared by every control that restricts ports from the internet.
 
-Controls reference `SG_REVOKE` (the object) and pass their ports in `PORTS_PARAMETER`; the fast path
-starts the same document. Its handler is `handler.py` beside this file, embedded verbatim.
+Controls reference `SG_REVOKE` (the object) and pass their ports in `PORTS_PARAMETER`; a control that also
+restricts UDP (restricted-ports-all-protocols) passes `PROTOCOLS_PARAMETER` = ["tcp", "udp"], and the TCP
+controls leave it at its default ["tcp"], so their remediation is what it was. The fast path starts the
+same document (TCP only). Its handler is `handler.py` beside this file, embedded verbatim.
 """
 
 from __future__ import annotations
@@ -11,6 +13,9 @@ from orgguard.runbooks.model import ACCOUNT, DEFAULT_EXEMPTION_TAG_KEY, Grant, P
 # The document parameter holding the TCP ports to revoke (a StringList): controls fill it, the fast path
 # passes it, the canary reads it back from the manifest.
 PORTS_PARAMETER = "RestrictedPorts"
+# The protocols those ports are restricted for (a StringList of tcp/udp; default ["tcp"]).
+PROTOCOLS_PARAMETER = "RestrictedProtocols"
+PROTOCOLS = ("tcp", "udp")
 
 SG = f"arn:aws:ec2:*:{ACCOUNT}:security-group/*"
 # Any owner: a rule may name the account's own list, one shared from another account (RAM), or an
@@ -25,19 +30,21 @@ SG_REVOKE = Runbook(
     role_suffix="sg-revoke",
     description=(
         "orgguard: revoke, by rule ID in one call, the security group ingress rules open to 0.0.0.0/0 or ::/0 "
-        "(directly or through a managed prefix list holding them) that reach a restricted TCP port (single "
-        "ports, ranges containing it, all-TCP and all-traffic rules). Only groups approved in the governance "
+        "(directly or through a managed prefix list holding them) that reach a restricted port over a "
+        "restricted protocol (TCP by default, UDP when asked; single ports, ranges containing it, all-traffic "
+        "rules). Only groups approved in the governance "
         "file are exempt, until their expiry; a tag never exempts. Nothing else is touched."
     ),
     revokes=(
         "Ingress rules whose source is 0.0.0.0/0 or ::/0, or a managed prefix list holding either (or one "
-        "whose entries cannot be read), and that admit TCP to a restricted port: the exact port, any TCP "
-        "range containing it, and all-traffic (-1) rules. Revoked by rule ID, in one call."
+        "whose entries cannot be read), and that admit TCP (and UDP, for a control that restricts it) to a "
+        "restricted port: the exact port, any range of that protocol containing it, and all-traffic (-1) "
+        "rules. Revoked by rule ID, in one call."
     ),
     never_touches=(
-        "Rules whose source is a security group, a narrower CIDR or a prefix list of narrower CIDRs; UDP and "
-        "ICMP rules; ports not in the restricted list; egress rules; groups approved in exemptions.known, "
-        "until their expiry."
+        "Rules whose source is a security group, a narrower CIDR or a prefix list of narrower CIDRs; UDP "
+        "rules unless the control restricts UDP; ICMP and other protocols; ports not in the restricted list; "
+        "egress rules; groups approved in exemptions.known, until their expiry."
     ),
     resource_type="AWS::EC2::SecurityGroup",
     resource_parameter="GroupId",
@@ -48,6 +55,9 @@ SG_REVOKE = Runbook(
               allowed_pattern=r"^sg-[0-9a-f]{8,17}$"),
         Param(PORTS_PARAMETER, "StringList", "TCP ports that must not be open to the internet, e.g. [\"22\"].",
               default=["22"]),
+        Param(PROTOCOLS_PARAMETER, "StringList", "Protocols the ports are restricted for: tcp, udp or both; "
+              "all-traffic (-1) rules are revoked for either. Default [\"tcp\"].",
+              default=["tcp"], allowed_values=PROTOCOLS),
         Param("ExemptionTagKey", "String", "Tag key reported as a label when present; a tag never exempts "
               "(only the approved list embedded in this document does).", default=DEFAULT_EXEMPTION_TAG_KEY),
         dry_run_param(),

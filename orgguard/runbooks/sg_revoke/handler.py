@@ -1,11 +1,12 @@
-"""Revoke, by rule ID and in one call, the ingress rules that open a restricted TCP port to the internet.
+"""Revoke, by rule ID and in one call, the ingress rules that open a restricted port to the internet.
 
 Embedded verbatim in the orgguard SSM Automation document (aws:executeScript, python3.11): standard
-library and boto3 only. A rule is revoked only when it admits TCP to a restricted port (TCP ranges
-containing it, or all traffic) and its source is the whole internet: a 0.0.0.0/0 or ::/0 CIDR, or a
-managed prefix list holding one (a list whose entries cannot be read counts as the internet: fail
-closed). Everything else (security-group, narrower-CIDR and narrower-prefix-list sources, UDP/ICMP,
-egress) is kept and reported with why.
+library and boto3 only. A rule is revoked only when it admits a restricted protocol (RestrictedProtocols:
+tcp by default, udp when a control asks for it) to a restricted port (ranges containing it, or all
+traffic) and its source is the whole internet: a 0.0.0.0/0 or ::/0 CIDR, or a managed prefix list holding
+one (a list whose entries cannot be read counts as the internet: fail closed). Everything else
+(security-group, narrower-CIDR and narrower-prefix-list sources, protocols not asked for, ICMP, egress)
+is kept and reported with why.
 
 Exemptions come only from ApprovedExemptions: the list the governance file approved, which synth writes
 into this document's InputPayload, so the document hash covers it and no caller can pass another. An
@@ -27,6 +28,10 @@ DEFAULT_TAG_KEY = "orgguard:exemption"
 LIST_CAP = 100  # entries per reported list: keeps the output far below SSM's 100 KB limit
 _TCP = ("tcp", "6")
 _ALL = "-1"
+# RestrictedProtocols values -> the IpProtocol spellings DescribeSecurityGroupRules may return for them.
+# Absent, the runbook restricts TCP only: what every TCP control's remediation always did.
+PROTOCOL_NUMBERS = {"tcp": _TCP, "udp": ("udp", "17")}
+DEFAULT_PROTOCOLS = ("tcp",)
 Rule = dict[str, Any]
 Pair = tuple[Rule, str]
 PrefixLists = dict[str, dict[str, Any]]  # prefix list ID -> {"cidrs": [...]} or {"error": "<code>"}
@@ -49,6 +54,18 @@ def parse_ports(value: Any) -> list[int]:
     return sorted(ports)
 
 
+def parse_protocols(value: Any) -> tuple[str, ...]:
+    """RestrictedProtocols arrives as a StringList (or a CSV string); absent or empty means TCP only."""
+    items = value.split(",") if isinstance(value, str) else list(value or [])
+    protocols = set()
+    for item in items:
+        text = str(item).strip().lower()
+        if text not in PROTOCOL_NUMBERS:
+            raise ValueError(f'RestrictedProtocols: {item!r} is not tcp or udp; pass e.g. ["tcp", "udp"]')
+        protocols.add(text)
+    return tuple(sorted(protocols)) or DEFAULT_PROTOCOLS
+
+
 def parse_bool(value: Any, name: str) -> bool:
     """Config passes static values as strings, so accept "true"/"false" as well as booleans."""
     if isinstance(value, bool):
@@ -67,13 +84,14 @@ def is_whole_internet(cidr: str) -> bool:
         return False
 
 
-def _reached(rule: Rule, ports: list[int]) -> tuple[list[int], str]:
-    """The restricted ports a rule's protocol and port range admit TCP to, or why it admits none."""
+def _reached(rule: Rule, ports: list[int], protocols: tuple[str, ...] = DEFAULT_PROTOCOLS) -> tuple[list[int], str]:
+    """The restricted ports a rule's protocol and port range admit a restricted protocol to, or why none."""
     protocol = str(rule.get("IpProtocol"))
     if protocol == _ALL:
         return list(ports), ""
-    if protocol not in _TCP:
-        return [], f"protocol {protocol} is not TCP or all traffic"
+    if not any(protocol in PROTOCOL_NUMBERS[p] for p in protocols):
+        names = " or ".join(p.upper() for p in protocols)
+        return [], f"protocol {protocol} is not {names} or all traffic"
     low, high = rule.get("FromPort"), rule.get("ToPort")
     low = 0 if low is None or low < 0 else low
     high = 65535 if high is None or high < 0 else high
@@ -85,11 +103,17 @@ def _ports(reached: list[int]) -> str:
     return ",".join(map(str, reached))
 
 
-def classify(rule: Rule, ports: list[int], prefix_lists: PrefixLists | None = None) -> tuple[bool, str]:
+def classify(
+    rule: Rule,
+    ports: list[int],
+    prefix_lists: PrefixLists | None = None,
+    protocols: tuple[str, ...] = DEFAULT_PROTOCOLS,
+) -> tuple[bool, str]:
     """Return (revoke, reason) for one DescribeSecurityGroupRules entry against the restricted ports.
 
     `prefix_lists` holds what was read of each prefix list a rule names; a list missing from it, or one
-    whose read failed, is treated as holding the internet (fail closed).
+    whose read failed, is treated as holding the internet (fail closed). `protocols` are the restricted
+    protocols (tcp, udp); all-traffic (-1) rules admit every one of them.
     """
     if rule.get("IsEgress"):
         return False, "egress rule"
@@ -97,7 +121,7 @@ def classify(rule: Rule, ports: list[int], prefix_lists: PrefixLists | None = No
         return False, "source is a security group"
     list_id = rule.get("PrefixListId")
     if list_id:
-        reached, why = _reached(rule, ports)
+        reached, why = _reached(rule, ports, protocols)
         if not reached:
             return False, f"{why} (source prefix list {list_id})"
         info = (prefix_lists or {}).get(list_id) or {"error": "not read"}
@@ -113,27 +137,36 @@ def classify(rule: Rule, ports: list[int], prefix_lists: PrefixLists | None = No
     cidr = rule.get("CidrIpv4") or rule.get("CidrIpv6")
     if not cidr or not is_whole_internet(cidr):
         return False, f"source {cidr} is not the whole internet"
-    reached, why = _reached(rule, ports)
+    reached, why = _reached(rule, ports, protocols)
     if not reached:
         return False, why
     return True, f"open to {cidr} on restricted port(s) {_ports(reached)}"
 
 
 def select_rules(
-    rules: list[Rule], ports: list[int], prefix_lists: PrefixLists | None = None
+    rules: list[Rule],
+    ports: list[int],
+    prefix_lists: PrefixLists | None = None,
+    protocols: tuple[str, ...] = DEFAULT_PROTOCOLS,
 ) -> tuple[list[Pair], list[Pair]]:
     """Split rules into (revoke, keep): lists of (rule, reason). Pure (entries passed in), so property-tested."""
     revoke, keep = [], []
     for rule in rules:
-        chosen, reason = classify(rule, ports, prefix_lists)
+        chosen, reason = classify(rule, ports, prefix_lists, protocols)
         (revoke if chosen else keep).append((rule, reason))
     return revoke, keep
 
 
-def prefix_lists_to_read(rules: list[Rule], ports: list[int]) -> list[str]:
+def prefix_lists_to_read(
+    rules: list[Rule], ports: list[int], protocols: tuple[str, ...] = DEFAULT_PROTOCOLS
+) -> list[str]:
     """The prefix lists whose entries decide something: sources of ingress rules reaching a restricted port."""
     return sorted(
-        {r["PrefixListId"] for r in rules if r.get("PrefixListId") and not r.get("IsEgress") and _reached(r, ports)[0]}
+        {
+            r["PrefixListId"]
+            for r in rules
+            if r.get("PrefixListId") and not r.get("IsEgress") and _reached(r, ports, protocols)[0]
+        }
     )
 
 
@@ -268,6 +301,7 @@ def remediate(
     today: datetime.date,
     account_id: str = "",
     approved: list[dict[str, str]] | None = None,
+    protocols: tuple[str, ...] = DEFAULT_PROTOCOLS,
 ) -> dict[str, Any]:
     """Describe the group, its rules and the prefix lists they name, then revoke the selected rules by ID."""
     ec2 = _Ec2(client)
@@ -275,6 +309,7 @@ def remediate(
         "group_id": group_id,
         "account_id": account_id,
         "restricted_ports": ports,
+        "restricted_protocols": list(protocols),
         "dry_run": dry_run,
         "exemption": None,
         "revoked": [],
@@ -308,8 +343,8 @@ def remediate(
         if not token:
             break
     rules = [r for r in rules if r.get("GroupId", group_id) == group_id]
-    lists = _read_prefix_lists(ec2, prefix_lists_to_read(rules, ports))
-    revoke, keep = select_rules(rules, ports, lists)
+    lists = _read_prefix_lists(ec2, prefix_lists_to_read(rules, ports, protocols))
+    revoke, keep = select_rules(rules, ports, lists, protocols)
     result.update(
         kept=_capped(keep),
         kept_count=len(keep),
@@ -354,10 +389,11 @@ def handler(events: dict[str, Any], context: Any) -> dict[str, Any]:
     if not _GROUP_ID.fullmatch(group_id):
         raise ValueError(f"GroupId: {group_id!r} is not a security group ID such as sg-0123456789abcdef0")
     ports = parse_ports(events.get("RestrictedPorts"))
+    protocols = parse_protocols(events.get("RestrictedProtocols"))
     tag_key = str(events.get("ExemptionTagKey") or DEFAULT_TAG_KEY)
     dry_run = parse_bool(events.get("DryRun", False), "DryRun")
     account_id = str(events.get("AccountId") or "").strip()
     approved = parse_approved(events.get("ApprovedExemptions"))
     client = boto3.client("ec2", config=Config(retries={"mode": "adaptive", "max_attempts": 10}))
     today = datetime.datetime.now(datetime.UTC).date()
-    return remediate(client, group_id, ports, tag_key, dry_run, today, account_id, approved)
+    return remediate(client, group_id, ports, tag_key, dry_run, today, account_id, approved, protocols)
