@@ -489,6 +489,12 @@ def _diff_vpc_bpa(diff: ManifestDiff, old: Manifest | None, new: Manifest) -> No
     diff_layer(diff, old, new)
 
 
+def _diff_notifications(diff: ManifestDiff, old: Manifest | None, new: Manifest) -> None:
+    from orgguard.layers.notifications.review import diff_layer  # it imports this module's kinds
+
+    diff_layer(diff, old, new)
+
+
 def diff_manifests(previous: Manifest | None, current: Manifest) -> ManifestDiff:
     """Compare two plans; ``previous=None`` is a first deployment, where everything is new."""
     diff = ManifestDiff(previous.sha256() if previous else None, current.sha256())
@@ -502,6 +508,7 @@ def diff_manifests(previous: Manifest | None, current: Manifest) -> ManifestDiff
         _diff_exemptions,
         _diff_misc,
         _diff_vpc_bpa,
+        _diff_notifications,
     ):
         step(diff, previous, current)
     return diff

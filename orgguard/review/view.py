@@ -9,6 +9,10 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 
+from orgguard.layers.notifications.review import NotificationsSection
+from orgguard.layers.notifications.review import report_section as notifications_section
+from orgguard.layers.vpc_block_public_access.review import LayerSection
+from orgguard.layers.vpc_block_public_access.review import report_section as vpc_bpa_section
 from orgguard.manifest import (
     ControlEntry,
     ControlTowerControl,
@@ -93,6 +97,7 @@ class ReportView:
     scp: list[PlainStatement]
     diff: ManifestDiff | None
     gate: GateResult | None
+    layers: list[LayerSection | NotificationsSection] = field(default_factory=list)  # layers, in plain words
 
     @property
     def expired_exemptions(self) -> list[ExemptionView]:
@@ -259,4 +264,5 @@ def build_view(
         scp=describe(manifest.scp.policy) if manifest.scp else [],
         diff=diff,
         gate=gate,
+        layers=[s for s in (vpc_bpa_section(manifest), notifications_section(manifest)) if s is not None],
     )
