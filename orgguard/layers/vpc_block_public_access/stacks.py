@@ -1,0 +1,61 @@
+"""The layer's Terraform: the declarative policy and its attachments (organization mode), the per-region
+options resource (account mode). The stacks call these; nothing is placed when the layer is off."""
+
+from __future__ import annotations
+
+import json
+
+from cdktn import TerraformProvider
+from constructs import Construct
+
+from orgguard.constructs.conditions import Condition, ConditionsMixin
+from orgguard.constructs.organizations import OrganizationsPolicy, OrganizationsPolicyAttachment
+from orgguard.constructs.organizations_data import OrganizationsOrganization
+from orgguard.constructs.vpc_block_public_access import VpcBlockPublicAccessOptions
+from orgguard.layers.vpc_block_public_access.entry import POLICY_TYPE, VpcBpaEntry, content_text
+
+# The prerequisite the provider cannot meet: aws_organizations_policy fails mid-apply when the policy type is
+# not enabled on the root (AttachPolicy: PolicyTypeNotEnabledException, botocore organizations model), and
+# provider 5.100.0 can enable it only through aws_organizations_organization, which orgguard does not manage.
+TYPE_NOT_ENABLED = (
+    "vpc_block_public_access: the EC2 declarative policy type is not enabled on the organization's root; run once "
+    "from the management account: aws organizations enable-policy-type --root-id <r-...> --policy-type "
+    f"{POLICY_TYPE} (docs/operators.md, VPC Block Public Access), then plan again"
+)
+
+
+class _CheckedOrganization(ConditionsMixin, OrganizationsOrganization):
+    """The organization read at plan time, so a missing prerequisite stops the plan with one line."""
+
+
+def type_enabled_expression(organization: str) -> str:
+    """True when the root lists DECLARATIVE_POLICY_EC2 as ENABLED (roots[*].policy_types, provider schema)."""
+    return (
+        f"contains(flatten([for root in {organization}.roots : [for t in root.policy_types : t.type "
+        f'if t.status == "ENABLED"]]), {json.dumps(POLICY_TYPE)})'
+    )
+
+
+def place_organization_policy(scope: Construct, entry: VpcBpaEntry, provider: TerraformProvider) -> None:
+    """Beside the SCP (the management account's, or the delegated policy administrator's, to create)."""
+    organization = _CheckedOrganization(scope, "vpc-bpa-organization", provider=provider)
+    organization.set_conditions([Condition("postcondition", type_enabled_expression("self"), TYPE_NOT_ENABLED)])
+    policy = OrganizationsPolicy(
+        scope,
+        "vpc-bpa",
+        name=entry.policy_name or "",
+        description=f"orgguard: VPC Block Public Access {entry.mode}, exclusions "
+        + ("allowed" if entry.exclusions_allowed else "not allowed"),
+        content=content_text(entry.policy_content or {}),
+        type=POLICY_TYPE,
+        provider=provider,
+    )
+    for target in entry.target_ous:
+        OrganizationsPolicyAttachment(
+            scope, f"vpc-bpa-{target}", policy_id=policy.attr("id"), target_id=target, provider=provider
+        )
+
+
+def place_account_options(scope: Construct, entry: VpcBpaEntry, region: str) -> None:
+    """One region of the account baseline module (orgguard/stacks/account_module.py)."""
+    VpcBlockPublicAccessOptions(scope, f"vpc-bpa-options-{region}", internet_gateway_block_mode=entry.mode)
