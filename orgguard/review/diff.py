@@ -15,7 +15,7 @@ from typing import Any
 from orgguard.manifest import ControlEntry, Exemption, Manifest, RoleEntry
 from orgguard.review.plain import account as in_words
 from orgguard.review.policy import merged, widenings
-from orgguard.runbooks.sg_revoke import PORTS_PARAMETER
+from orgguard.runbooks.sg_revoke import PORTS_PARAMETER, PROTOCOLS_PARAMETER
 
 WIDENED = "widened-permission"
 DISABLED = "control-disabled"
@@ -169,10 +169,12 @@ def _diff_control(diff: ManifestDiff, old: ControlEntry, new: ControlEntry) -> N
     for attr in ("name", "source_owner", "source_identifier", "policy_runtime", "resource_types"):
         if getattr(o, attr) != getattr(n, attr):
             diff.change("control", cid, f"rule {attr}: {_fmt(getattr(o, attr))} → {_fmt(getattr(n, attr))}")
+    _diff_frequency(diff, old, new)
     if o.policy_text != n.policy_text:
         diff.change("control", cid, "rule Guard policy text changed")
     _diff_mapping(diff, "control", cid, "rule parameter", o.input_parameters, n.input_parameters)
     _flag_fewer_ports(diff, old, new)
+    _flag_protocols(diff, old, new)
     ro, rn = old.remediation, new.remediation
     if ro.mode != rn.mode:
         words = f"remediation {ro.mode} → {rn.mode}"
@@ -213,7 +215,7 @@ def _restricted_ports(entry: ControlEntry) -> set[str]:
     """The ports a control detects (rule parameters blockedPort1..5 / blockedPorts) and remediates
     (the SG revoke runbook's ports parameter)."""
     params = entry.rule.input_parameters
-    detected = _ports(v for k, v in params.items() if k.startswith("blockedPort"))
+    detected = _ports(v for k, v in params.items() if k.startswith("blockedPort") or k == "restrictPorts")
     restricted = entry.remediation.parameters.get(PORTS_PARAMETER)
     return detected | _ports(restricted.static_values if restricted else [])
 
@@ -229,6 +231,56 @@ def _flag_fewer_ports(diff: ManifestDiff, old: ControlEntry, new: ControlEntry) 
             new.id,
             f"port(s) {ports} no longer restricted: open rules to them are neither detected nor revoked",
         )
+
+
+# A periodic rule's MaximumExecutionFrequency, shortest first (botocore config model enum): a longer one finds
+# an open rule later, so it weakens the guardrail.
+_FREQUENCY_RANK = {"One_Hour": 1, "Three_Hours": 3, "Six_Hours": 6, "Twelve_Hours": 12, "TwentyFour_Hours": 24}
+
+
+def _diff_frequency(diff: ManifestDiff, old: ControlEntry, new: ControlEntry) -> None:
+    before, after = old.rule.maximum_execution_frequency, new.rule.maximum_execution_frequency
+    if before == after:
+        return
+    words = f"rule frequency: {_fmt(before)} → {_fmt(after)}"
+    if new.enabled and before and after and _FREQUENCY_RANK[after] > _FREQUENCY_RANK[before]:
+        diff.flag(WEAKENED, new.id, f"{words}: Config runs the periodic rule less often, so exposure lasts longer")
+    else:
+        diff.change("control", new.id, words)
+
+
+def _udp_revoked_automatically(entry: ControlEntry | None) -> bool:
+    """Does this control's automatic remediation revoke UDP rules (the SG runbook's RestrictedProtocols)?"""
+    if entry is None or not entry.enabled or entry.remediation.mode != "automatic":
+        return False
+    protocols = entry.remediation.parameters.get(PROTOCOLS_PARAMETER)
+    return "udp" in (protocols.static_values or []) if protocols else False
+
+
+def _flag_protocols(diff: ManifestDiff, old: ControlEntry | None, new: ControlEntry) -> None:
+    """UDP newly revoked without approval blocks traffic that flowed (DNS, VPN, games); UDP no longer restricted
+    leaves it open. Both need approval; TCP-only controls never pass RestrictedProtocols, so never flag here."""
+    if _udp_revoked_automatically(new) and not _udp_revoked_automatically(old):
+        ports = ", ".join(sorted(_restricted_ports(new), key=lambda p: (len(p), p)))
+        diff.flag(
+            BLOCKING,
+            new.id,
+            f"automatic remediation now revokes UDP (and all-traffic) rules that open port(s) {ports} to the "
+            "internet in every account: check no workload needs them",
+        )
+    if old is None or not new.enabled:
+        return
+    lost = set(_protocols(old)) - set(_protocols(new))
+    if lost:
+        diff.flag(WEAKENED, new.id, f"{', '.join(sorted(lost))} no longer restricted: open rules over it stay open")
+
+
+def _protocols(entry: ControlEntry) -> list[str]:
+    """The protocols a control restricts: the rule's protocolType and the runbook's RestrictedProtocols."""
+    kind = str(entry.rule.input_parameters.get("protocolType", "")).lower()
+    detected = ["tcp", "udp"] if kind == "all" else [kind] if kind else []
+    param = entry.remediation.parameters.get(PROTOCOLS_PARAMETER)
+    return sorted(set(detected) | set((param.static_values or []) if param else []))
 
 
 def _weaker_tuning(attr: str, before: Any, after: Any) -> str | None:
@@ -251,6 +303,7 @@ def _diff_controls(diff: ManifestDiff, old: Manifest | None, new: Manifest) -> N
             diff.added_controls.append(cid)
             state = f"enabled, remediation {entry.remediation.mode}" if entry.enabled else "disabled"
             diff.change("control", cid, f"control added ({state})")
+            _flag_protocols(diff, None, entry)
         else:
             _diff_control(diff, before[cid], entry)
     for cid, entry in before.items():

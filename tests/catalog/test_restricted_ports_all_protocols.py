@@ -193,3 +193,59 @@ def test_both_modes_render_the_frequency_and_pass_terraform_validate(tmp_path: P
     _validate(account_stacks[0])
     region_stack = next(s for s in sorted((tmp_path / "org" / "stacks").iterdir()) if "us-east-1" in s.name)
     _validate(region_stack)
+
+
+# -- Review: the diff flags and the report ------------------------------------------------------------------------
+
+
+def _diff(old_section: dict[str, Any] | None, new_section: dict[str, Any] | None):  # type: ignore[no-untyped-def]
+    from orgguard.review.diff import diff_manifests
+
+    return diff_manifests(_plan(_with(old_section)).manifest, _plan(_with(new_section)).manifest)
+
+
+def _flags(diff: Any, kind: str) -> list[str]:
+    return [f.line() for f in diff.flags if f.kind == kind]
+
+
+def test_enabling_automatic_udp_revocation_is_a_flagged_blocking_change() -> None:
+    from orgguard.review.diff import BLOCKING
+
+    diff = _diff(None, {"enabled": True, "remediation": "automatic"})
+    [line] = _flags(diff, BLOCKING)
+    assert CONTROL_ID in line and "revokes UDP" in line and "22, 3389" in line
+    # approval-only (manual, the default) revokes nothing by itself: listed, not flagged
+    assert _flags(_diff(None, {"enabled": True}), BLOCKING) == []
+    assert _flags(_diff({"enabled": True}, {"enabled": True, "remediation": "automatic"}), BLOCKING) == [line]
+
+
+def test_narrowing_protocols_ports_or_frequency_is_flagged_as_weakened() -> None:
+    from orgguard.review.diff import WEAKENED
+
+    base = {"enabled": True, "remediation": "manual", "ports": [22, 3389], "frequency": "One_Hour"}
+    lines = _flags(_diff(base, {**base, "protocol": "tcp"}), WEAKENED)
+    assert any("udp no longer restricted" in line for line in lines), lines
+    lines = _flags(_diff(base, {**base, "ports": [22]}), WEAKENED)
+    assert any("port(s) 3389 no longer restricted" in line for line in lines), lines
+    lines = _flags(_diff(base, {**base, "frequency": "TwentyFour_Hours"}), WEAKENED)
+    assert [x for x in lines if "rule frequency: One_Hour → TwentyFour_Hours" in x and "less often" in x], lines
+    assert _flags(_diff({**base, "frequency": "TwentyFour_Hours"}, base), WEAKENED) == []  # sooner is stronger
+
+
+def test_the_tcp_controls_diff_exactly_as_before_when_the_control_stays_off() -> None:
+    diff = _diff(None, None)
+    assert diff.empty
+
+
+@pytest.mark.parametrize("fmt", ["markdown", "html"])
+def test_the_report_explains_the_periodic_rule_and_its_caveats(fmt: str) -> None:
+    import html
+
+    from orgguard.review.render import render_report
+
+    manifest = _plan(_with({"enabled": True, "frequency": "Six_Hours"})).manifest
+    page = html.unescape(render_report(manifest, fmt)).replace("\\", "")
+    assert "VPC_SG_PORT_RESTRICTION_CHECK" in page and "Six_Hours" in page and "Periodic rule" in page
+    assert "the fast path does not serve this control" in page
+    plain = html.unescape(render_report(_plan(_with(None)).manifest, fmt))
+    assert "Periodic rule" not in plain and CONTROL_ID not in plain
