@@ -53,6 +53,9 @@ def rule_views(spec: RuleSpec, live: dict[str, Any], policy_text: str | None) ->
         "resource_types": sorted(live.get("Scope", {}).get("ComplianceResourceTypes", [])),
         "state": live.get("ConfigRuleState"),  # absent is not ACTIVE: nothing unread passes
     }
+    if spec.maximum_execution_frequency:  # periodic rules only: a slower schedule finds exposure later
+        expected["maximum_execution_frequency"] = spec.maximum_execution_frequency
+        actual["maximum_execution_frequency"] = live.get("MaximumExecutionFrequency")
     if spec.source_owner == "CUSTOM_POLICY":
         expected["source_identifier"] = actual["source_identifier"] = None
         expected["policy_runtime"] = spec.policy_runtime

@@ -249,3 +249,21 @@ def test_the_report_explains_the_periodic_rule_and_its_caveats(fmt: str) -> None
     assert "the fast path does not serve this control" in page
     plain = html.unescape(render_report(_plan(_with(None)).manifest, fmt))
     assert "Periodic rule" not in plain and CONTROL_ID not in plain
+
+
+def test_the_verifier_fails_a_deployed_rule_whose_frequency_drifted() -> None:
+    from orgguard.verify.compare import differing, rule_views
+
+    spec = _entry(_with({"enabled": True, "frequency": "One_Hour"})).rule
+    live = {
+        "Source": {"Owner": "AWS", "SourceIdentifier": "VPC_SG_PORT_RESTRICTION_CHECK"},
+        "InputParameters": json.dumps(spec.input_parameters),
+        "Scope": {"ComplianceResourceTypes": ["AWS::EC2::SecurityGroup"]},
+        "ConfigRuleState": "ACTIVE",
+        "MaximumExecutionFrequency": "One_Hour",
+    }
+    assert differing(*rule_views(spec, live, None)) == []
+    slower = {**live, "MaximumExecutionFrequency": "TwentyFour_Hours"}
+    assert differing(*rule_views(spec, slower, None)) == ["maximum_execution_frequency"]
+    tcp_rule = _plan(_with(None)).manifest.controls[0].rule  # no frequency: nothing new compared
+    assert "maximum_execution_frequency" not in rule_views(tcp_rule, {}, None)[0]
