@@ -25,7 +25,6 @@ from __future__ import annotations
 import ipaddress
 import json
 import threading
-import time
 import uuid
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
@@ -127,44 +126,39 @@ EVALUATORS: dict[str, Callable[[Any, dict[str, Any]], Verdict]] = {
 }
 
 
-def _result(rule: str, group_id: str, verdict: Verdict, now: float) -> dict[str, Any]:
-    """An EvaluationResult as botocore's model shapes it (the shape remediation.put_evaluation records)."""
-    return {
-        "EvaluationResultIdentifier": {
-            "EvaluationResultQualifier": {
-                "ConfigRuleName": rule,
-                "ResourceType": SECURITY_GROUP,
-                "ResourceId": group_id,
-                "EvaluationMode": "DETECTIVE",
-            },
-            "OrderingTimestamp": now,
-        },
-        "ComplianceType": verdict[0],
-        "Annotation": verdict[1],
-        "ResultRecordedTime": now,
-        "ConfigRuleInvokedTime": now,
-    }
-
-
 def evaluate(account_id: str, region: str, rule_name: str) -> list[str] | None:
-    """Evaluate one rule on every security group there; the NON_COMPLIANT group ids, or None if not an SG rule."""
+    """Evaluate one rule on every security group there; the NON_COMPLIANT group ids, or None if not an SG rule.
+
+    Each result is recorded through remediation.put_evaluation, looked up at call time, so whatever else the
+    sandbox does with a recorded result (events.py puts the compliance-change event on the default bus when it
+    changed) happens for these too."""
     rule = config_backends[account_id][region].config_rules[rule_name]
     source = rule.source
     evaluator = EVALUATORS.get(str(source.source_identifier)) if source.owner == "AWS" else None
     if evaluator is None:
         return None
     params = dict(getattr(rule, "input_parameters_dict", None) or {})
-    now = time.time()
-    results: dict[tuple[str, str], dict[str, Any]] = {}
-    for groups in ec2_backends[account_id][region].groups.values():
-        for group in groups.values():
-            results[(SECURITY_GROUP, group.id)] = _result(rule_name, group.id, evaluator(group, params), now)
+    groups = {g.id: g for by_vpc in ec2_backends[account_id][region].groups.values() for g in by_vpc.values()}
     with remediation._LOCK:
         stored = remediation.EVALUATIONS.setdefault((account_id, region), {}).setdefault(rule_name, {})
-        for key in [k for k in stored if k[0] == SECURITY_GROUP]:  # deleted groups leave the scope
-            del stored[key]
-        stored.update(results)
-    return sorted(k[1] for k, r in results.items() if r["ComplianceType"] == "NON_COMPLIANT")
+        for key in [k for k in stored if k[0] == SECURITY_GROUP and k[1] not in groups]:
+            del stored[key]  # deleted groups leave the scope
+    flagged = []
+    for group_id, group in sorted(groups.items()):
+        compliance, annotation = evaluator(group, params)
+        body = {
+            "account_id": account_id,
+            "region": region,
+            "config_rule_name": rule_name,
+            "resource_type": SECURITY_GROUP,
+            "resource_id": group_id,
+            "compliance_type": compliance,
+            "annotation": annotation,
+        }
+        remediation.put_evaluation(json.dumps(body).encode())
+        if compliance == "NON_COMPLIANT":
+            flagged.append(group_id)
+    return flagged
 
 
 def remediate(account_id: str, region: str, rule_name: str, group_ids: list[str]) -> list[str]:
