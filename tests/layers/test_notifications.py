@@ -338,3 +338,18 @@ def test_bad_notification_settings_are_refused_one_line_each(tmp_path: Path, sec
     problems = [line for line in result.stderr.splitlines() if "notifications" in line]
     assert len(problems) == 1 and expected in problems[0], result.stderr
     assert (out / MANIFEST_FILE).read_bytes() == before
+
+
+def test_the_management_account_gets_its_own_member_rules_with_include_management_account(tmp_path: Path) -> None:
+    """StackSets never reach the management account, so the management stack places its rules, as it places its
+    runbooks (orgguard/stacks/organization.py)."""
+    data = yaml.safe_load(EXAMPLE.read_text())
+    data["organization"]["include_management_account"] = True
+    data["notifications"] = SECTION
+    config = tmp_path / "m.yaml"
+    config.write_text(yaml.safe_dump(data, sort_keys=False))
+    synthesize(config, tmp_path / "out")
+    tf = json.loads((tmp_path / "out/stacks/orgguard-org-management/cdk.tf.json").read_text())
+    targets = [t for k, t in tf["resource"]["aws_cloudwatch_event_target"].items() if k.startswith("notify-target-")]
+    assert len(targets) == 2 * 3  # two rules in each of the three regions
+    assert {t["role_arn"] for t in targets} == {"arn:aws:iam::111111111111:role/orgguard-notify"}
