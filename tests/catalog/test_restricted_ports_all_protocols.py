@@ -267,3 +267,17 @@ def test_the_verifier_fails_a_deployed_rule_whose_frequency_drifted() -> None:
     assert differing(*rule_views(spec, slower, None)) == ["maximum_execution_frequency"]
     tcp_rule = _plan(_with(None)).manifest.controls[0].rule  # no frequency: nothing new compared
     assert "maximum_execution_frequency" not in rule_views(tcp_rule, {}, None)[0]
+
+
+def test_more_ports_than_aws_takes_are_refused_naming_the_ports_field() -> None:
+    assert _problems(_with({"enabled": True, "ports": list(range(1000, 1030))})) == [
+        "controls.restricted-ports-all-protocols.ports: gives the restricted-ports-all-protocols remediation "
+        "parameter RestrictedPorts 30 values, over AWS's 25 per parameter; list at most 25"
+    ]
+    detect_only = _with({"enabled": True, "remediation": "off", "ports": list(range(1000, 1300))})
+    assert _problems(detect_only) == [
+        "controls.restricted-ports-all-protocols.ports: makes the Config rule's InputParameters 1601 characters, "
+        "over AWS's 1024; list fewer values"
+    ]
+    many = _entry(_with({"enabled": True, "remediation": "off", "ports": list(range(1000, 1100))}))
+    assert "the 100 ports in restrictPorts" in many.rule.description

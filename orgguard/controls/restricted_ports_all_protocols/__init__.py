@@ -98,6 +98,8 @@ class RestrictedPortsAllProtocols(Control):
     def rule(self, settings: ControlSettings, prefix: str) -> RuleSpec:
         assert isinstance(settings, AllProtocolsSettings)
         ports = ", ".join(map(str, settings.ports))
+        if len(ports) > 100:  # the description is capped at 256 characters; the parameter lists them all
+            ports = f"the {len(settings.ports)} ports in restrictPorts"
         protocol_type = PROTOCOL_TYPES[settings.protocol][0]
         family = {"ipv4": "0.0.0.0/0", "ipv6": "::/0", "all": "0.0.0.0/0 or ::/0"}[settings.ip_type]
         over = {"tcp": "TCP", "udp": "UDP", "all": "TCP, UDP or all traffic"}[settings.protocol]
@@ -172,5 +174,5 @@ CONTROL = RestrictedPortsAllProtocols(
         "mx-central-1",
     ),
     availability_source=RULE_PAGE,
-    source_fields=("ports", "protocol", "ip_type"),
+    source_fields=("ports",),
 )
