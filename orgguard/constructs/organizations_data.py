@@ -73,3 +73,28 @@ class ControltowerControls(AwsDataSource):
         self, scope: Construct, id_: str, *, target_identifier: str, provider: TerraformProvider | None = None
     ) -> None:
         super().__init__(scope, id_, provider=provider, target_identifier=target_identifier)
+
+
+class OrganizationsPoliciesForTarget(AwsDataSource):
+    """ListPoliciesForTarget of one root, OU or account, one policy type (`filter`): `ids` of the attached ones."""
+
+    TYPE = "aws_organizations_policies_for_target"
+
+    def __init__(
+        self, scope: Construct, id_: str, *, target_id: str, filter: str, provider: TerraformProvider | None = None
+    ) -> None:
+        super().__init__(scope, id_, provider=provider, target_id=target_id, filter=filter)
+
+
+class OrganizationsPolicyEach(AwsDataSource):
+    """DescribePolicy of each id in `ids_expression` (a Terraform list expression, without `${}`): one instance
+    per id (for_each), each with `name` and `content`. Read at plan time."""
+
+    TYPE = "aws_organizations_policy"
+
+    def __init__(
+        self, scope: Construct, id_: str, *, ids_expression: str, provider: TerraformProvider | None = None
+    ) -> None:
+        super().__init__(scope, id_, provider=provider)
+        self.add_override("for_each", f"${{toset({ids_expression})}}")
+        self.add_override("policy_id", "${each.value}")  # an override: the attribute path would escape `${`

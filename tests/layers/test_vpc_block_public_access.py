@@ -169,6 +169,12 @@ def test_policy_writes_modes_with_underscores_and_locks_them_against_child_polic
     assert [v["target_id"] for k, v in attachments.items() if k.startswith("vpc-bpa-")] == [WORKLOADS]
     check = stack["data"]["aws_organizations_organization"]["vpc-bpa-organization"]["lifecycle"]["postcondition"]
     assert "DECLARATIVE_POLICY_EC2" in check[0]["condition"] and "enable-policy-type" in check[0]["error_message"]
+    # Another declarative policy on the OU that sets VPC BPA (CT.EC2.PV.8 is one) stops the plan too.
+    (conflict,) = attachments[f"vpc-bpa-{WORKLOADS}"]["lifecycle"]["precondition"]
+    assert f"data.aws_organizations_policy.vpc-bpa-attached-{WORKLOADS}" in conflict["condition"]
+    assert conflict["error_message"].startswith(f"vpc_block_public_access.target_ous: {WORKLOADS} already has")
+    listed = stack["data"]["aws_organizations_policies_for_target"][f"vpc-bpa-listed-{WORKLOADS}"]
+    assert (listed["target_id"], listed["filter"]) == (WORKLOADS, "DECLARATIVE_POLICY_EC2")
 
 
 def test_target_ous_default_to_the_organization_and_exclusions_can_be_forbidden(tmp_path: Path) -> None:

@@ -1,5 +1,6 @@
-"""VPC Block Public Access in the sandbox: the emulated APIs (docs/sandbox.md), then the synthesized plan applied
-with real terraform, organization mode and account mode, and the verifier's mode per account and region."""
+"""VPC Block Public Access in the sandbox: the emulated APIs and their rules (docs/sandbox.md), and the plan
+stopping at its prerequisite. The applies and the verifier: test_vpc_block_public_access_org_sandbox.py and
+test_vpc_block_public_access_account_sandbox.py (one sandbox each, so each file stays well under a minute)."""
 
 from __future__ import annotations
 
@@ -14,9 +15,10 @@ import yaml
 from botocore.exceptions import ClientError
 
 from orgguard.layers.vpc_block_public_access.entry import content_text, policy_content
+from orgguard.manifest import Manifest
 from orgguard.sandbox import Sandbox, SandboxError
 from orgguard.synth.build import synthesize
-from orgguard.verify import VerifyReport, verify
+from orgguard.verify import VerifyReport
 
 ROOT = Path(__file__).resolve().parents[2]
 POLICY_TYPE = "DECLARATIVE_POLICY_EC2"
@@ -53,6 +55,13 @@ def _governance(sb: Sandbox, work: Path, name: str, **changes: Any) -> Path:
     path = work / f"{name}.yaml"
     path.write_text(yaml.safe_dump(data, sort_keys=False))
     return path
+
+
+def _refused(sb: Sandbox, out: Path, stack: str) -> str:
+    """The apply's refusal, white space normalized (terraform wraps its error text)."""
+    with pytest.raises(SandboxError) as refused:
+        sb.apply(out, stacks=[stack])
+    return " ".join(str(refused.value).split())
 
 
 def _mine(report: VerifyReport) -> list[tuple[str, str, str, str]]:
@@ -107,47 +116,19 @@ def test_sandbox_declarative_policy_follows_the_rules_docs_sandbox_md_lists(tmp_
         assert [p["Name"] for p in listed] == ["strict"]
 
 
-def test_organization_plan_applies_with_real_terraform_and_verifies_per_account_and_region(
-    sb: Sandbox, tmp_path: Path
-) -> None:
-    config = _governance(sb, tmp_path, "org", vpc_block_public_access={"mode": "block-ingress",
-                                                                       "target_ous": [sb.org.ous["workloads"]]})
-    manifest = synthesize(config, tmp_path / "out")
-    management = next(s.name for s in manifest.stacks if s.kind == "org-management")
-    # The documented prerequisite is missing: the plan stops with the one line naming the fix, nothing applied.
-    with pytest.raises(SandboxError, match="enable-policy-type --root-id"):
-        sb.apply(tmp_path / "out", stacks=[management])
-    orgs = sb.session().client("organizations")
-    assert orgs.list_policies(Filter=POLICY_TYPE)["Policies"] == []
-    orgs.enable_policy_type(RootId=sb.org.root_id, PolicyType=POLICY_TYPE)
-    sb.apply(tmp_path / "out", stacks=[management])  # only the stack holding the policy: the rest is not at stake
-
-    home, workloads = sb.org.home_region, _in(sb, "workloads")
-    report = verify(manifest, session=sb.session(), workers=4, progress=False, manifest_dir=tmp_path / "out")
-    assert _mine(report) == sorted(
-        [("vpc-block-public-access", a, home, "PASS") for a in workloads]
-        + [("vpc-bpa-policy", sb.org.ous["workloads"], "global", "PASS")]
+def _org_plan(sb: Sandbox, work: Path) -> tuple[Manifest, str]:
+    """The small organization plan with the layer on the workloads OU, and the stack that holds its policy."""
+    config = _governance(
+        sb, work, "org", vpc_block_public_access={"mode": "block-ingress", "target_ous": [sb.org.ous["workloads"]]}
     )
-    seen = next(r for r in report.results if r.check == "vpc-block-public-access").actual
-    assert seen == {"mode": "block-ingress", "managed_by": "declarative-policy", "exclusions_allowed": "allowed"}
+    manifest = synthesize(config, work / "out")
+    return manifest, next(s.name for s in manifest.stacks if s.kind == "org-management")
 
-    # A second EC2 declarative policy on the OU (Control Tower's CT.EC2.PV.8 is one): both set the same thing.
-    pv8 = orgs.create_policy(
-        Name="aws-guardrails-pv8", Description="t", Type=POLICY_TYPE,
-        Content=content_text(policy_content("block-bidirectional", False)),
-    )["Policy"]["PolicySummary"]
-    orgs.attach_policy(PolicyId=pv8["Id"], TargetId=sb.org.ous["workloads"])
-    report = verify(manifest, session=sb.session(), workers=4, progress=False, manifest_dir=tmp_path / "out")
-    (policy_check,) = [r for r in report.results if r.check.startswith("vpc-bpa-policy")]
-    assert policy_check.status == "FAIL" and "aws-guardrails-pv8" in policy_check.reason
-    orgs.detach_policy(PolicyId=pv8["Id"], TargetId=sb.org.ous["workloads"])
 
-    # Someone with policy rights detaches ours: every account of the OU fails, named with seen vs expected.
-    name = manifest.vpc_block_public_access.policy_name if manifest.vpc_block_public_access else None
-    ours = next(p for p in orgs.list_policies(Filter=POLICY_TYPE)["Policies"] if p["Name"] == name)
-    orgs.detach_policy(PolicyId=ours["Id"], TargetId=sb.org.ous["workloads"])
-    report = verify(manifest, session=sb.session(), workers=4, progress=False, manifest_dir=tmp_path / "out")
-    failed = [r for r in report.results if r.check == "vpc-block-public-access"]
-    assert {(r.account_id, r.status) for r in failed} == {(a, "FAIL") for a in workloads}
-    assert "mode seen off, expected block-ingress" in failed[0].reason and failed[0].account_id in failed[0].reason
-    orgs.attach_policy(PolicyId=ours["Id"], TargetId=sb.org.ous["workloads"])
+def test_plan_stops_with_one_line_when_the_policy_type_is_not_enabled(sb: Sandbox, tmp_path: Path) -> None:
+    """The documented prerequisite is missing: the plan stops naming the fix, and nothing is applied (AWS would
+    fail AttachPolicy mid-apply, after creating the policy)."""
+    _, management = _org_plan(sb, tmp_path)
+    refusal = _refused(sb, tmp_path / "out", management)
+    assert "aws organizations enable-policy-type --root-id <r-...> --policy-type DECLARATIVE_POLICY_EC2" in refusal
+    assert sb.session().client("organizations").list_policies(Filter=POLICY_TYPE)["Policies"] == []

@@ -103,7 +103,8 @@ def report_section(manifest: Manifest) -> LayerSection | None:
         )
         notes.append(
             "Control Tower's CT.EC2.PV.8 is a declarative policy on the same setting (block-bidirectional, no "
-            "exclusions): do not enable it on these OUs as well; the verifier fails an OU that has both."
+            "exclusions): do not enable it on these OUs as well; the plan refuses an OU that has one already, and "
+            "the verifier fails an OU that has both."
         )
     else:
         facts.append(("Exclusions", "allowed: account mode has no switch to forbid them"))

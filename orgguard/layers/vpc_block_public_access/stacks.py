@@ -10,7 +10,11 @@ from constructs import Construct
 
 from orgguard.constructs.conditions import Condition, ConditionsMixin
 from orgguard.constructs.organizations import OrganizationsPolicy, OrganizationsPolicyAttachment
-from orgguard.constructs.organizations_data import OrganizationsOrganization
+from orgguard.constructs.organizations_data import (
+    OrganizationsOrganization,
+    OrganizationsPoliciesForTarget,
+    OrganizationsPolicyEach,
+)
 from orgguard.constructs.vpc_block_public_access import VpcBlockPublicAccessOptions
 from orgguard.layers.vpc_block_public_access.entry import POLICY_TYPE, VpcBpaEntry, content_text
 
@@ -24,8 +28,22 @@ TYPE_NOT_ENABLED = (
 )
 
 
+
+
+def conflict_message(ou: str) -> str:
+    return (
+        f"vpc_block_public_access.target_ous: {ou} already has another EC2 declarative policy that sets VPC Block "
+        "Public Access (Control Tower's CT.EC2.PV.8 is one); configure one or the other: disable that control or "
+        f"detach that policy, or remove {ou} from vpc_block_public_access.target_ous (docs/operators.md)"
+    )
+
+
 class _CheckedOrganization(ConditionsMixin, OrganizationsOrganization):
     """The organization read at plan time, so a missing prerequisite stops the plan with one line."""
+
+
+class _CheckedAttachment(ConditionsMixin, OrganizationsPolicyAttachment):
+    """An attachment refused at plan time when the OU already has another policy on the same setting."""
 
 
 def type_enabled_expression(organization: str) -> str:
@@ -33,6 +51,14 @@ def type_enabled_expression(organization: str) -> str:
     return (
         f"contains(flatten([for root in {organization}.roots : [for t in root.policy_types : t.type "
         f'if t.status == "ENABLED"]]), {json.dumps(POLICY_TYPE)})'
+    )
+
+
+def no_other_policy_expression(policies: str, ours: str) -> str:
+    """True when no attached EC2 declarative policy but ours mentions vpc_block_public_access."""
+    return (
+        f"length([for p in values({policies}) : p.name if p.name != {json.dumps(ours)} && "
+        'strcontains(p.content, "vpc_block_public_access")]) == 0'
     )
 
 
@@ -51,8 +77,20 @@ def place_organization_policy(scope: Construct, entry: VpcBpaEntry, provider: Te
         provider=provider,
     )
     for target in entry.target_ous:
-        OrganizationsPolicyAttachment(
+        # The OU's EC2 declarative policies, read at plan time: two on one setting merge into something neither
+        # author chose (inheritance, orgs_manage_policies_inheritance_mgmt), so refuse to add ours to another.
+        listed = OrganizationsPoliciesForTarget(
+            scope, f"vpc-bpa-listed-{target}", target_id=target, filter=POLICY_TYPE, provider=provider
+        )
+        others = OrganizationsPolicyEach(
+            scope, f"vpc-bpa-attached-{target}", ids_expression=f"{listed.address}.ids", provider=provider
+        )
+        attachment = _CheckedAttachment(
             scope, f"vpc-bpa-{target}", policy_id=policy.attr("id"), target_id=target, provider=provider
+        )
+        attachment.set_conditions(
+            [Condition("precondition", no_other_policy_expression(others.address, entry.policy_name or ""),
+                       conflict_message(target))]
         )
 
 
