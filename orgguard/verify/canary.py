@@ -19,7 +19,7 @@ import boto3
 from botocore.exceptions import ClientError
 
 from orgguard.manifest import ControlEntry, Manifest, for_account
-from orgguard.runbooks.sg_revoke import PORTS_PARAMETER
+from orgguard.runbooks.sg_revoke import PORTS_PARAMETER, PROTOCOLS_PARAMETER
 from orgguard.verify.aws import CallCounter, SessionPool
 from orgguard.verify.errors import describe
 
@@ -100,6 +100,20 @@ def restricted_ports(manifest: Manifest) -> list[int]:
     return sorted(ports) or [22]
 
 
+def udp_restricted_ports(manifest: Manifest) -> list[int]:
+    """The ports a deployed remediation also revokes over UDP (RestrictedProtocols lists udp: the
+    restricted-ports-all-protocols control); the TCP controls leave it out, so none."""
+    ports: set[int] = set()
+    for control in _sg_controls(manifest):
+        protocols = control.remediation.parameters.get(PROTOCOLS_PARAMETER)
+        if "udp" not in ((protocols.static_values or []) if protocols else []):
+            continue
+        param = control.remediation.parameters.get(PORTS_PARAMETER)
+        for value in (param.static_values or []) if param else []:
+            ports.update(int(p) for p in str(value).replace(",", " ").split() if p.strip().isdigit())
+    return sorted(ports)
+
+
 def _perm(proto: str, low: int | None, high: int | None, **source: Any) -> dict[str, Any]:
     out: dict[str, Any] = {"IpProtocol": proto}
     if low is not None:
@@ -111,11 +125,18 @@ def _perm(proto: str, low: int | None, high: int | None, **source: Any) -> dict[
     return out
 
 
-def shapes(ports: list[int]) -> list[Shape]:
-    """Open shapes (single port, IPv6, range, all-TCP, all-traffic) and survivors (private, UDP, safe port)."""
+def shapes(ports: list[int], udp_ports: list[int] | tuple[int, ...] = (), udp_revoked: bool = False) -> list[Shape]:
+    """Open shapes (single port, IPv6, range, all-TCP, all-traffic) and survivors (private, UDP, safe port).
+
+    The UDP shape survives unless a deployed remediation restricts UDP on its port (`udp_ports`). Then, when
+    the canary runs the remediations itself (`udp_revoked`), it must be revoked; when it waits for Config, it
+    is left out: the rule that flags UDP is periodic, so whether it ran within the wait is not decided."""
     p = 22 if 22 in ports else ports[0]
     safe = next(q for q in (443, 8443, 9443, 10443, 20443) if q not in ports)
     others = [Shape(f"tcp {q} from 0.0.0.0/0", _perm("tcp", q, q, cidr="0.0.0.0/0"), True) for q in ports if q != p]
+    udp = [Shape(f"udp {p} from 0.0.0.0/0", _perm("udp", p, p, cidr="0.0.0.0/0"), p in udp_ports)]
+    if p in udp_ports and not udp_revoked:
+        udp = []
     return [
         *others[:2],
         Shape(f"tcp {p} from 0.0.0.0/0", _perm("tcp", p, p, cidr="0.0.0.0/0"), True),
@@ -124,7 +145,7 @@ def shapes(ports: list[int]) -> list[Shape]:
         Shape("all TCP from ::/0", _perm("tcp", 0, 65535, cidr6="::/0"), True),
         Shape("all traffic from 0.0.0.0/0", _perm("-1", None, None, cidr="0.0.0.0/0"), True),
         Shape(f"tcp {p} from 10.0.0.0/8", _perm("tcp", p, p, cidr="10.0.0.0/8"), False),
-        Shape(f"udp {p} from 0.0.0.0/0", _perm("udp", p, p, cidr="0.0.0.0/0"), False),
+        *udp,
         Shape(f"tcp {safe} from 0.0.0.0/0", _perm("tcp", safe, safe, cidr="0.0.0.0/0"), False),
         # A tag alone never exempts (only exemptions.known, embedded in the document, does): revoked.
         Shape(
@@ -282,7 +303,7 @@ def run_canary(
         result.error = f"cannot reach {account_id} in {region}: {describe(exc)}"
         return result
     canary = _Canary(manifest, ec2, ssm, account_id, result)
-    all_shapes = shapes(restricted_ports(manifest))
+    all_shapes = shapes(restricted_ports(manifest), udp_restricted_ports(manifest), udp_revoked=wait == "automation")
     deadline = time.monotonic() + timeout
     try:
         canary.build(all_shapes)

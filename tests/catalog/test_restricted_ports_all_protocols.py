@@ -281,3 +281,21 @@ def test_more_ports_than_aws_takes_are_refused_naming_the_ports_field() -> None:
     ]
     many = _entry(_with({"enabled": True, "remediation": "off", "ports": list(range(1000, 1100))}))
     assert "the 100 ports in restrictPorts" in many.rule.description
+
+
+def test_the_canary_expects_udp_revoked_only_where_a_remediation_restricts_udp() -> None:
+    """The canary's UDP shape was always a survivor: run with this control's remediation it is revoked (correctly),
+    which the canary reported as a failure; waiting for Config, the periodic rule may or may not have run."""
+    from orgguard.verify.canary import restricted_ports, shapes, udp_restricted_ports
+
+    tcp_only = _plan(_with(None)).manifest
+    assert udp_restricted_ports(tcp_only) == []
+    (udp,) = [s for s in shapes(restricted_ports(tcp_only), udp_restricted_ports(tcp_only)) if "udp" in s.name]
+    assert not udp.must_revoke
+
+    both = _plan(_with({"enabled": True, "remediation": "manual"})).manifest
+    assert udp_restricted_ports(both) == [22, 3389]
+    ports, udp_ports = restricted_ports(both), udp_restricted_ports(both)
+    (udp,) = [s for s in shapes(ports, udp_ports, udp_revoked=True) if "udp" in s.name]
+    assert udp.must_revoke and udp.name == "udp 22 from 0.0.0.0/0"
+    assert [s for s in shapes(ports, udp_ports) if "udp" in s.name] == []
