@@ -4,8 +4,8 @@ Order: the regional conformance packs name remediation documents and roles that 
 StackSets deploy, so every organization stack waits for the global one, and the regions also wait for
 the management account's stacks (SCP, Control Tower, the management account's own runbooks). Account
 stacks are independent of each other. With notifications, the central bus's stack comes before all of them
-(account stacks included): every member rule targets that bus. The manifest's `depends_on` is what cdktf (`add_dependency`),
-the sandbox and the documented pipeline follow.
+(account stacks included): every member rule targets that bus. The manifest's `depends_on` is what cdktf
+(`add_dependency`), the sandbox and the documented pipeline follow.
 
 State: one backend for every stack, one state per stack (`<key_prefix>/<stack name>.tfstate`).
 """
