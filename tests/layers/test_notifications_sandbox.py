@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from orgguard.sandbox import Sandbox
+from orgguard.sandbox import Sandbox, SandboxError
 from orgguard.synth.build import synthesize
 from orgguard.verify import verify
 
@@ -163,3 +163,22 @@ def test_the_verifier_fails_a_bus_policy_opened_to_everyone(chain) -> None:
         assert bus.status == "FAIL" and "outside" in bus.reason and "Anyone" in bus.reason
     finally:
         events.remove_permission(EventBusName=n.bus_name, StatementId="Anyone")
+
+
+def test_a_bus_account_outside_the_organization_is_refused_at_apply(chain, tmp_path: Path) -> None:
+    """A careless author could name an account outside the organization: the bus policy admits the organization, so
+    that account would receive every finding. The central stack reads the organization first and stops."""
+    sb, manifest, _member, _central, out = chain
+    outsider = "987654321099"
+    data = yaml.safe_load((out.parent / "notify.yaml").read_text())
+    data["notifications"]["account_id"] = outsider
+    config = tmp_path / "outside.yaml"
+    config.write_text(yaml.safe_dump(data))
+    synthesize(config, tmp_path / "out")
+    with pytest.raises(SandboxError) as refused:
+        sb.apply(tmp_path / "out", stacks=["orgguard-notifications"])
+    # Outside any organization DescribeOrganization fails (AWSOrganizationsNotInUseException); in another
+    # organization the postcondition names notifications.account_id. Either way nothing is created there.
+    assert "data.aws_organizations_organization.organization" in str(refused.value)
+    events = sb.session(outsider, manifest.notifications.region).client("events")
+    assert [b["Name"] for b in events.list_event_buses()["EventBuses"]] == ["default"]

@@ -11,6 +11,7 @@ import json
 from cdktn import TerraformProvider, TerraformResource, TerraformStack
 from constructs import Construct
 
+from orgguard.constructs.conditions import Condition
 from orgguard.constructs.events import (
     CloudwatchEventBus,
     CloudwatchEventBusPolicy,
@@ -31,7 +32,7 @@ class NotificationsStack(TerraformStack):
 
     def __init__(self, scope: Construct, id_: str, *, plan: Plan) -> None:
         from orgguard.stacks.backend import place_backend  # stacks import synth.plan; keep this module light
-        from orgguard.stacks.organization import default_tags
+        from orgguard.stacks.organization import CheckedOrganization, default_tags
 
         super().__init__(scope, id_)
         place_backend(self, plan)
@@ -47,9 +48,18 @@ class NotificationsStack(TerraformStack):
             else None,
             default_tags=default_tags(plan),
         )
+        # The bus account must be one of the organization's: its policy admits the organization, so a bus in
+        # an outside account would receive every finding. DescribeOrganization works from any member account.
+        organization = CheckedOrganization(self, "organization", provider=provider)
+        organization.set_conditions([Condition(
+            "postcondition",
+            f"self.id == {json.dumps(n.organization_id)}",
+            f"notifications.account_id: {n.account_id} is not an account of organization {n.organization_id}, and "
+            "the bus would receive every finding of it; name an account of the organization (its Audit account)",
+        )])
         bus = CloudwatchEventBus(
             self, "bus", name=n.bus_name, description="orgguard: findings and failed remediations from every "
-            "member account", provider=provider,
+            "member account", provider=provider, depends_on=[organization],
         )
         CloudwatchEventBusPolicy(
             self, "bus-policy", policy=_json(n.bus_policy), event_bus_name=bus.name_ref, provider=provider
@@ -63,7 +73,10 @@ class NotificationsStack(TerraformStack):
             event_bus_name=bus.name_ref,
             provider=provider,
         )
-        topic = SnsTopic(self, "topic", name=n.topic_name, display_name="orgguard findings", provider=provider)
+        topic = SnsTopic(
+            self, "topic", name=n.topic_name, display_name="orgguard findings", provider=provider,
+            depends_on=[organization],
+        )
         policy = SnsTopicPolicy(
             self, "topic-policy", arn=topic.attr("arn"), policy=_json(n.topic_policy), provider=provider
         )
