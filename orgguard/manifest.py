@@ -557,6 +557,9 @@ def consistency_problems(manifest: Manifest) -> list[str]:
     ]
     if manifest.fast_path is not None:
         named.append(("fast_path", manifest.fast_path.document, manifest.fast_path.role))
+    n = manifest.notifications
+    if n is not None and n.member_role not in roles:  # every member rule's target names it
+        problems.append(f"notifications.member_role {n.member_role[:80]!r} is not among roles; {_REGENERATE}")
     for where, document, role in named:
         if document not in documents:
             problems.append(f"{where}.document {str(document)[:80]!r} is not among documents; {_REGENERATE}")

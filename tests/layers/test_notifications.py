@@ -17,7 +17,7 @@ import yaml
 from parliament import analyze_policy_string
 
 from orgguard.iam.evaluate import Decision, Request, scp_decision
-from orgguard.manifest import Manifest, for_account, load_manifest
+from orgguard.manifest import Manifest, ManifestError, for_account, load_manifest
 from orgguard.synth.build import MANIFEST_FILE, synthesize
 from orgguard.synth.limits import TEMPLATE_BODY_MAX
 from tests.runbooks.eventbridge import matches
@@ -353,3 +353,13 @@ def test_the_management_account_gets_its_own_member_rules_with_include_managemen
     targets = [t for k, t in tf["resource"]["aws_cloudwatch_event_target"].items() if k.startswith("notify-target-")]
     assert len(targets) == 2 * 3  # two rules in each of the three regions
     assert {t["role_arn"] for t in targets} == {"arn:aws:iam::111111111111:role/orgguard-notify"}
+
+
+def test_a_manifest_whose_member_role_is_not_planned_is_refused(org_out: Path, tmp_path: Path) -> None:
+    data = json.loads((org_out / MANIFEST_FILE).read_text())
+    data["roles"] = [r for r in data["roles"] if r["name"] != "orgguard-notify"]
+    path = tmp_path / MANIFEST_FILE
+    path.write_text(json.dumps(data))
+    with pytest.raises(ManifestError) as refused:
+        load_manifest(path, files="skip")
+    assert "notifications.member_role 'orgguard-notify' is not among roles" in str(refused.value.problems)
