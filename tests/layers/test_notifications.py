@@ -22,7 +22,13 @@ from orgguard.synth.build import MANIFEST_FILE, synthesize
 from orgguard.synth.limits import TEMPLATE_BODY_MAX
 from tests.runbooks.eventbridge import matches
 from tests.synth.conftest import ACCOUNT_EXAMPLE, EXAMPLE, ROOT, run_cli
-from tests.synth.test_scp_offswitches import EXEMPT, ORDINARY, as_principal, off_switch_requests
+from tests.synth.test_scp_offswitches import (
+    EXEMPT,
+    ORDINARY,
+    as_principal,
+    off_switch_requests,
+    sar_resource_templates,
+)
 
 CENTRAL = "444444444444"
 MEMBER = "210000000001"
@@ -297,6 +303,8 @@ def test_the_scp_denies_ordinary_principals_changing_the_member_rules_and_role(o
 def test_only_the_forwarding_role_may_put_events_on_the_central_bus(org: Manifest) -> None:
     """Without this statement (the SCP before notifications) a member admin could put made-up findings there."""
     scps = [p.policy for p in org.scp.policies]
+    # PutEvents authorizes on the bus ARN (Service Authorization Reference, as parliament ships it).
+    assert any(":event-bus/" in t for t in sar_resource_templates("events:PutEvents"))
     put = Request("events:PutEvents", org.notifications.bus_arn)
     for principal in ORDINARY:
         assert scp_decision(scps, as_principal(put, principal)) is Decision.EXPLICIT_DENY, principal
