@@ -121,7 +121,11 @@ def _publish(rule: Any, target: dict[str, Any], event: dict[str, Any]) -> None:
     if not topic_admits(topic.policy, rule.arn):
         _record(**base, delivered=False, reason="the topic policy does not let EventBridge publish for this rule")
         return
-    message_id = topic.publish(json.dumps(_iso(event)))
+    try:
+        message_id = topic.publish(json.dumps(_iso(event)))
+    except Exception as exc:  # moto posts to https subscribers for real; offline that fails, and AWS would retry
+        _record(**base, delivered=False, reason=f"a subscriber could not be reached: {type(exc).__name__}")
+        return
     _record(**base, delivered=True, reason="published", message_id=message_id)
 
 
