@@ -175,6 +175,7 @@ def _diff_control(diff: ManifestDiff, old: ControlEntry, new: ControlEntry) -> N
     _diff_mapping(diff, "control", cid, "rule parameter", o.input_parameters, n.input_parameters)
     _flag_fewer_ports(diff, old, new)
     _flag_protocols(diff, old, new)
+    _flag_narrower_detection(diff, old, new)
     ro, rn = old.remediation, new.remediation
     if ro.mode != rn.mode:
         words = f"remediation {ro.mode} → {rn.mode}"
@@ -277,10 +278,73 @@ def _flag_protocols(diff: ManifestDiff, old: ControlEntry | None, new: ControlEn
 
 def _protocols(entry: ControlEntry) -> list[str]:
     """The protocols a control restricts: the rule's protocolType and the runbook's RestrictedProtocols."""
-    kind = str(entry.rule.input_parameters.get("protocolType", "")).lower()
+    default = "all" if entry.rule.source_identifier == SG_PORT_RULE else ""  # the rule's page: default 'ALL'
+    kind = str(entry.rule.input_parameters.get("protocolType", default)).lower()
     detected = ["tcp", "udp"] if kind == "all" else [kind] if kind else []
     param = entry.remediation.parameters.get(PROTOCOLS_PARAMETER)
     return sorted(set(detected) | set((param.static_values or []) if param else []))
+
+
+# Managed-rule parameters whose change narrows what the rule detects, read with AWS's default when the key is
+# absent. VPC_SG_PORT_RESTRICTION_CHECK: "ipType ... 'IPv4', 'IPv6', 'ALL' ... Default 'ALL'" and
+# "excludeExternalSecurityGroups ... If 'true', external SGs ... are not evaluated. Default 'true'"
+# (https://docs.aws.amazon.com/config/latest/developerguide/vpc-sg-port-restriction-check.html; restrictPorts and
+# protocolType are flagged by _flag_fewer_ports and _flag_protocols). ECS_NO_ENVIRONMENT_SECRETS: secretKeys, the
+# comma-separated names that count as secrets, "Extra spaces will be removed"
+# (https://docs.aws.amazon.com/config/latest/developerguide/ecs-no-environment-secrets.html).
+SG_PORT_RULE = "VPC_SG_PORT_RESTRICTION_CHECK"
+ECS_SECRETS_RULE = "ECS_NO_ENVIRONMENT_SECRETS"
+_IP_FAMILIES = {"IPV4": {"0.0.0.0/0 (IPv4)"}, "IPV6": {"::/0 (IPv6)"}, "ALL": {"0.0.0.0/0 (IPv4)", "::/0 (IPv6)"}}
+
+
+def _ip_families(value: Any) -> set[str]:
+    """The internets the rule checks; a value AWS does not list counts as none, so the review fails closed."""
+    return set(_IP_FAMILIES.get(str("ALL" if value is None else value).strip().upper(), set()))
+
+
+def _evaluates_external_groups(value: Any) -> bool:
+    """Only an explicit 'false' makes the rule evaluate groups shared from another account."""
+    return value is not None and str(value).strip().lower() == "false"
+
+
+def _secret_keys(value: Any) -> set[str]:
+    return {k.strip() for k in str(value or "").split(",") if k.strip()}
+
+
+def _flag_narrower_detection(diff: ManifestDiff, old: ControlEntry, new: ControlEntry) -> None:
+    """A parameter narrowed in place: the rule stays enabled and COMPLIANT while exposure it used to report goes
+    unreported, which a plain "parameter changed" line would let through the gate unapproved."""
+    rule = new.rule.source_identifier
+    if not new.enabled or old.rule.source_identifier != rule or old.rule.source_owner != new.rule.source_owner:
+        return
+    before, after = old.rule.input_parameters, new.rule.input_parameters
+    if rule == SG_PORT_RULE:
+        lost = _ip_families(before.get("ipType")) - _ip_families(after.get("ipType"))
+        if lost:
+            diff.flag(
+                WEAKENED,
+                new.id,
+                f"rule ipType {before.get('ipType', 'ALL (default)')} → {after.get('ipType', 'ALL (default)')}: "
+                f"exposure from {' and '.join(sorted(lost))} is no longer detected",
+            )
+        was = _evaluates_external_groups(before.get("excludeExternalSecurityGroups"))
+        if was and not _evaluates_external_groups(after.get("excludeExternalSecurityGroups")):
+            diff.flag(
+                WEAKENED,
+                new.id,
+                "rule excludeExternalSecurityGroups false → "
+                f"{after.get('excludeExternalSecurityGroups', 'true (default)')}: security groups shared from "
+                "another account are no longer evaluated",
+            )
+    elif rule == ECS_SECRETS_RULE:
+        gone = _secret_keys(before.get("secretKeys")) - _secret_keys(after.get("secretKeys"))
+        if gone:
+            diff.flag(
+                WEAKENED,
+                new.id,
+                f"secret key(s) {', '.join(sorted(gone))} no longer detected: a task definition passing them as "
+                "plain environment variables is no longer found",
+            )
 
 
 def _weaker_tuning(attr: str, before: Any, after: Any) -> str | None:

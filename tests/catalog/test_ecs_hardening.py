@@ -185,6 +185,20 @@ def test_enabling_them_is_a_change_and_dropping_an_enabled_one_is_flagged() -> N
     assert any(ch.detail == "remediation advice changed" for ch in diff_manifests(after, advice).changes)
 
 
+def test_removing_a_secret_key_is_a_flagged_weakening_and_adding_one_is_not() -> None:
+    """Before: secretKeys shortened was a plain "rule parameter secretKeys" change the gate let through."""
+    cid = "ecs-no-environment-secrets"
+    three = {cid: {"enabled": True, "secret_keys": ["AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "DB_PASSWORD"]}}
+    two = {cid: {"enabled": True, "secret_keys": ["AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"]}}
+    before, after = _manifest(_with(ORG_FILE, three)), _manifest(_with(ORG_FILE, two))
+
+    [flag] = [f for f in diff_manifests(before, after).flags if f.subject == cid]
+    assert flag.kind == "guardrail-weakened" and "DB_PASSWORD no longer detected" in flag.line()
+    assert [f for f in diff_manifests(after, before).flags if f.subject == cid] == []  # more keys: stronger
+    disabled = _manifest(_with(ORG_FILE, {cid: {**two[cid], "enabled": False}}))
+    assert [f.kind for f in diff_manifests(before, disabled).flags if f.subject == cid] == ["control-disabled"]
+
+
 def test_the_verifier_checks_their_rules_in_every_account_and_region_only_when_enabled() -> None:
     def planned(manifest: Manifest) -> set[tuple[str, str]]:
         """The (check, control) pairs the verifier plans per account and region (account mode: no org view)."""

@@ -232,6 +232,45 @@ def test_narrowing_protocols_ports_or_frequency_is_flagged_as_weakened() -> None
     assert _flags(_diff({**base, "frequency": "TwentyFour_Hours"}, base), WEAKENED) == []  # sooner is stronger
 
 
+@pytest.mark.parametrize(
+    ("change", "words"),
+    [
+        ({"ip_type": "ipv4"}, "rule ipType ALL → IPv4: exposure from ::/0 (IPv6) is no longer detected"),
+        ({"ip_type": "ipv6"}, "rule ipType ALL → IPv6: exposure from 0.0.0.0/0 (IPv4) is no longer detected"),
+        ({"exclude_external_security_groups": True}, "shared from another account are no longer evaluated"),
+    ],
+)
+def test_narrowing_what_the_rule_detects_is_flagged_as_weakened(change: dict[str, Any], words: str) -> None:
+    """Before: ipType ALL→IPv4 and excludeExternalSecurityGroups false→true were plain parameter changes."""
+    from orgguard.review.diff import WEAKENED
+
+    base = {"enabled": True, "remediation": "off", "ip_type": "all", "exclude_external_security_groups": False}
+    diff = _diff(base, {**base, **change})
+    assert [line for line in _flags(diff, WEAKENED) if words in line], diff.flags
+    assert _flags(_diff({**base, **change}, base), WEAKENED) == []  # widening back is not a weakening
+
+
+def test_a_hand_edited_rule_parameter_the_rule_does_not_list_is_flagged_not_trusted() -> None:
+    """The manifest the gate reads can be edited: an unknown ipType detects nothing AWS documents, and a removed
+    excludeExternalSecurityGroups is AWS's default 'true' (groups shared from another account skipped)."""
+    from orgguard.review.diff import WEAKENED, diff_manifests
+
+    old = _plan(_with({"enabled": True, "remediation": "off", "exclude_external_security_groups": False})).manifest
+
+    def edited(params: dict[str, str | None]) -> Any:
+        entry = next(c for c in old.controls if c.id == CONTROL_ID)
+        merged = {k: v for k, v in {**entry.rule.input_parameters, **params}.items() if v is not None}
+        rule = entry.rule.model_copy(update={"input_parameters": merged})
+        controls = [c.model_copy(update={"rule": rule}) if c.id == CONTROL_ID else c for c in old.controls]
+        return old.model_copy(update={"controls": controls})
+
+    lines = _flags(diff_manifests(old, edited({"ipType": "IPv5"})), WEAKENED)
+    assert [x for x in lines if "IPv6" in x and "IPv4" in x and "no longer detected" in x], lines
+    lines = _flags(diff_manifests(old, edited({"excludeExternalSecurityGroups": None})), WEAKENED)
+    assert [x for x in lines if "false → true (default)" in x], lines
+    assert _flags(diff_manifests(old, edited({"protocolType": None})), WEAKENED) == []  # absent is AWS's ALL
+
+
 def test_the_tcp_controls_diff_exactly_as_before_when_the_control_stays_off() -> None:
     diff = _diff(None, None)
     assert diff.empty
