@@ -1,8 +1,9 @@
 """`orgguard demo`: the whole loop on the local sandbox, no AWS account needed.
 
-synthesize -> review -> terraform apply -> verify (all PASS) -> canary -> drift -> verify catches it.
-Exit 0 only when every step behaved as a user relies on: a faithful apply passes, the canary closes the
-open rules and keeps the others, and each kind of drift fails its own check and nothing else.
+synthesize -> review -> terraform apply -> verify (all PASS) -> the opt-in layers at work -> canary -> drift ->
+verify catches it. Exit 0 only when every step behaved as a user relies on: a faithful apply passes, the member
+cannot turn VPC Block Public Access off, a finding reaches the central topic, the canary closes the open rules and
+keeps the others, and each kind of drift fails its own check and nothing else.
 """
 
 from __future__ import annotations
@@ -15,14 +16,22 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import boto3
+import yaml
+from botocore.exceptions import ClientError
 
 from orgguard.errors import SandboxError
 from orgguard.manifest import Manifest
 from orgguard.runbooks.sg_revoke import PORTS_PARAMETER
 
 ROOT = Path(__file__).resolve().parent.parent
+POLICY_TYPE = "DECLARATIVE_POLICY_EC2"
+ALL_PROTOCOLS = "restricted-ports-all-protocols"
+ECS_HARDENING = ("ecs-containers-nonprivileged", "ecs-no-environment-secrets", "ecs-task-network-mode-not-host")
+# Check kinds of the opt-in layers and controls the demo turns on, marked in the verify summary.
+NEW_KINDS = ("vpc-block-public-access", "vpc-bpa-policy", "notifications-")
 
 
 @dataclass(frozen=True)
@@ -47,6 +56,100 @@ def _real_rule_name(config, prefix: str) -> str:
     if not matches:
         raise SandboxError(f"no deployed rule starting with {prefix}: {names}")
     return matches[0]
+
+
+def _overlay(text: str, audit_account: str) -> tuple[str, list[str]]:
+    """Turn on the opt-in layers and controls (all off in the embedded default) in the sandbox copy only, so the
+    demo shows them without changing what `governance.yaml` enables; returns the file and what was turned on."""
+    data = yaml.safe_load(text)
+    data["vpc_block_public_access"] = {"mode": "block-ingress"}
+    data["notifications"] = {"account_id": audit_account, "email": ["secops@example.com"]}
+    controls = data.setdefault("controls", {})
+    controls[ALL_PROTOCOLS] = {"enabled": True, "remediation": "manual"}
+    for control in ECS_HARDENING:
+        controls[control] = {"enabled": True}
+    said = [
+        "vpc_block_public_access: {mode: block-ingress} (an EC2 declarative policy on the target OUs)",
+        f"notifications: {{account_id: {audit_account} (the audit/delegated-admin account), "
+        "email: [secops@example.com]}",
+        f"controls.{ALL_PROTOCOLS}: enabled, remediation manual (periodic VPC_SG_PORT_RESTRICTION_CHECK)",
+        f"controls: {', '.join(ECS_HARDENING)} enabled (ECS task-definition rules, report-only)",
+    ]
+    return yaml.safe_dump(data, sort_keys=False), said
+
+
+def _show_bpa(sb: Any, manifest: Manifest, accounts: list[str]) -> bool:
+    """Each governed account and region reports the policy's mode, managed by the declarative policy, and a member
+    admin turning it off is refused (OperationNotPermitted, as AWS answers an account under the policy)."""
+    bpa = manifest.vpc_block_public_access
+    assert bpa is not None
+    ok = True
+    for account in accounts:
+        row = []
+        for region in manifest.organization.regions:
+            options = sb.session(account, region).client("ec2").describe_vpc_block_public_access_options()[
+                "VpcBlockPublicAccessOptions"
+            ]
+            mode, managed = options.get("InternetGatewayBlockMode"), options.get("ManagedBy")
+            ok &= mode == bpa.mode and managed == "declarative-policy"
+            row.append(f"{region} {mode} (ManagedBy {managed})")
+        print(f"  {account}: {'; '.join(row)}")
+    account, region = accounts[0], manifest.organization.home_region
+    ec2 = sb.session(account, region).client("ec2")  # OrganizationAccountAccessRole: the member's own admin
+    try:
+        ec2.modify_vpc_block_public_access_options(InternetGatewayBlockMode="off")
+    except ClientError as exc:
+        error = exc.response["Error"]
+        print(f"attack refused: member admin in {account} {region} ModifyVpcBlockPublicAccessOptions(off) -> "
+              f"{error['Code']}: {error.get('Message', '')}")
+        return ok
+    print(f"UNEXPECTED: member admin in {account} {region} turned VPC Block Public Access off")
+    return False
+
+
+def _show_notification(sb: Any, manifest: Manifest, member: str, rule_prefix: str) -> bool:
+    """A UDP 3389 rule open to the internet, evaluated on demand: NON_COMPLIANT in the member, the compliance
+    change forwarded to the central bus, delivered to the topic and read from a queue subscribed to it."""
+    n = manifest.notifications
+    assert n is not None
+    central = sb.session(n.account_id, n.region)
+    sqs, sns = central.client("sqs"), central.client("sns")
+    url = sqs.create_queue(QueueName="orgguard-demo-inbox")["QueueUrl"]
+    queue = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    subscription = sns.subscribe(TopicArn=n.topic_arn, Protocol="sqs", Endpoint=queue)["SubscriptionArn"]
+    session = sb.session(member, n.region)
+    ec2, config = session.client("ec2"), session.client("config")
+    vpc = ec2.create_vpc(CidrBlock="10.99.0.0/16")["Vpc"]["VpcId"]
+    group = ec2.create_security_group(GroupName="orgguard-demo-udp", Description="demo: UDP 3389", VpcId=vpc)[
+        "GroupId"
+    ]
+    try:
+        ec2.authorize_security_group_ingress(GroupId=group, IpPermissions=[
+            {"IpProtocol": "udp", "FromPort": 3389, "ToPort": 3389, "IpRanges": [{"CidrIp": "0.0.0.0/0"}]}
+        ])
+        rule = _real_rule_name(config, rule_prefix)
+        config.start_config_rules_evaluation(ConfigRuleNames=[rule])
+        print(f"member {member} {n.region}: {group} admits UDP 3389 from 0.0.0.0/0; StartConfigRulesEvaluation {rule}")
+        deadline, found = time.monotonic() + 20, None
+        while found is None and time.monotonic() < deadline:
+            for m in sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10, WaitTimeSeconds=1).get("Messages", []):
+                sqs.delete_message(QueueUrl=url, ReceiptHandle=m["ReceiptHandle"])
+                event = json.loads(json.loads(m["Body"])["Message"])
+                detail = event.get("detail", {})
+                if detail.get("resourceId") == group and detail.get("configRuleName") == rule:
+                    found = event
+        if found is None:
+            print(f"UNEXPECTED: no finding for {group} reached {n.topic_arn} within 20 s")
+            return False
+        verdict = found["detail"].get("newEvaluationResult", {}).get("complianceType")
+        print(f"finding arrived: {found['detail-type']} {verdict} from account {found['account']} via bus "
+              f"{n.bus_arn} -> topic {n.topic_arn} -> subscriber {queue}")
+        return verdict == "NON_COMPLIANT" and found["account"] == member
+    finally:  # leave nothing the verifier or the canary would meet: the extra subscriber, the queue, the group
+        sns.unsubscribe(SubscriptionArn=subscription)
+        sqs.delete_queue(QueueUrl=url)
+        ec2.delete_security_group(GroupId=group)
+        ec2.delete_vpc(VpcId=vpc)
 
 
 def _drifts(manifest: Manifest, sessions: Callable[[str, str], boto3.Session], members: list[str]) -> list[Drift]:
@@ -82,11 +185,26 @@ def _drifts(manifest: Manifest, sessions: Callable[[str, str], boto3.Session], m
         for recorder in config.describe_configuration_recorders()["ConfigurationRecorders"]:
             config.stop_configuration_recorder(ConfigurationRecorderName=recorder["name"])
 
+    drifts = []
+    notifications = manifest.notifications
+    if notifications is not None:
+        forward = notifications.member_rules[0].name
+        where = next((r for r in notifications.regions if r != notifications.region), notifications.region)
+
+        def delete_member_rule() -> None:
+            events = sessions(c, where).client("events")
+            targets = events.list_targets_by_rule(Rule=forward)["Targets"]
+            events.remove_targets(Rule=forward, Ids=[t["Id"] for t in targets])
+            events.delete_rule(Name=forward)
+
+        drifts.append(Drift("member-side notification rule deleted", c, where, f"notifications-member:{forward}",
+                            delete_member_rule))
     return [
         Drift("remediation binding deleted", a, home, "remediation", delete_binding),
         Drift("runbook document edited", b, home, f"ssm-document:{doc.name}", edit_document),
         Drift("revoke role widened", c, "global", f"iam-role:{role.name}", widen_role),
         Drift("configuration recorder stopped", a, other, "config-recorder", stop_recorder),
+        *drifts,
     ]
 
 
@@ -108,9 +226,18 @@ def run(workdir: Path, config: Path, workers: int) -> int:
               f"{', '.join(f'{n}={i}' for n, i in org.ous.items())}; target OUs {', '.join(org.target_ous)}")
         os.environ.update(sb.env())
 
-        _say(f"synthesizing {config} for the sandbox organization")
+        _say("management account: enable the EC2 declarative policy type on the root (docs/operators.md)")
+        orgs = sb.session().client("organizations")
+        orgs.enable_policy_type(RootId=org.root_id, PolicyType=POLICY_TYPE)
+        types = orgs.list_roots()["Roots"][0].get("PolicyTypes", [])
+        print(f"root {org.root_id}: " + ", ".join(f"{t['Type']} {t['Status']}" for t in types))
+
+        _say(f"synthesizing {config} for the sandbox organization, with the opt-in layers turned on")
         sandbox_config = workdir / "governance.sandbox.yaml"
-        sandbox_config.write_text(sb.governance_yaml(config))
+        text, turned_on = _overlay(sb.governance_yaml(config), org.delegated_admin_account_id)
+        sandbox_config.write_text(text)
+        for line in turned_on:
+            print(f"  turned on: {line}")
         out = workdir / "cdktf.out"
         manifest = synthesize(sandbox_config, out)
         manifest_path = out / MANIFEST_FILE
@@ -139,7 +266,12 @@ def run(workdir: Path, config: Path, workers: int) -> int:
                 kind = kinds.setdefault(r.check.split(":")[0], {"PASS": 0, "FAIL": 0, "UNVERIFIED": 0})
                 kind[r.status] += 1
             for kind, c in sorted(kinds.items()):
-                print(f"  {kind:<20} {c['PASS']:>4} PASS {c['FAIL']:>3} FAIL {c['UNVERIFIED']:>3} UNVERIFIED")
+                new = "  (opt-in layer)" if kind.startswith(NEW_KINDS) else ""
+                print(f"  {kind:<26} {c['PASS']:>4} PASS {c['FAIL']:>3} FAIL {c['UNVERIFIED']:>3} UNVERIFIED{new}")
+            for control in (ALL_PROTOCOLS, *ECS_HARDENING):  # opt-in controls: their rows within the kinds above
+                rows = [r for r in report.results if r.control == control]
+                done = sum(1 for r in rows if r.status == "PASS")
+                print(f"  {control:<33} {done:>4} PASS {len(rows) - done:>3} other  (opt-in control)")
             for r in report.results:
                 if r.status != "PASS":
                     print(f"  {r.status} {r.check} {r.control or '-'} {r.account_id} {r.region}: {r.reason}")
@@ -154,13 +286,24 @@ def run(workdir: Path, config: Path, workers: int) -> int:
             print("UNEXPECTED: the faithful apply did not verify clean")
             ok = False
 
+        governed = org.target_accounts()  # under a target OU: the BPA policy, the runbooks, the member rules
+        _say("VPC Block Public Access: the policy's mode in every governed account and region")
+        shown = _show_bpa(sb, manifest, governed)
+        if not shown:
+            print("UNEXPECTED: VPC Block Public Access is not the policy's everywhere")
+        ok &= shown
+
+        _say("notifications: a NON_COMPLIANT finding in a member reaches the central bus and topic")
+        all_protocols = next(c for c in manifest.controls if c.id == ALL_PROTOCOLS)
+        ok &= _show_notification(sb, manifest, governed[-1], all_protocols.rule.name)
+
         _say("canary: open rules must be closed, every other rule must survive")
-        member = org.target_accounts()[0]  # governed: under a target OU, so it holds the runbooks
+        member = governed[0]  # governed: under a target OU, so it holds the runbooks
         canary = run_canary(manifest, session=admin, account_id=member, region=org.home_region, timeout=120)
         print(canary.render())
         ok &= canary.passed
 
-        _say("drift: four changes a real estate sees")
+        _say("drift: five changes a real estate sees")
         members = org.target_accounts()  # the Security OU (audit, log archive) is not governed by the plan
         drifts = _drifts(manifest, lambda acct, region: sb.session(acct, region), members)
         for d in drifts:

@@ -20,6 +20,20 @@ def test_demo_applies_verifies_runs_the_canary_and_catches_every_drift(tmp_path:
     out = result.stdout
     assert result.returncode == 0, out[-4000:] + result.stderr[-4000:]
     assert "faithful apply: " in out and ", 0 FAIL, 0 UNVERIFIED" in out.split("faithful apply: ")[1].splitlines()[0]
-    assert out.count("CAUGHT: ") == 4 and "MISSED" not in out and "UNEXPECTED" not in out
+    assert out.count("CAUGHT: ") == 5 and "MISSED" not in out and "UNEXPECTED" not in out
+    assert "CAUGHT: member-side notification rule deleted (notifications-member:" in out
     assert "PASSED" in out.split("== canary")[1]
+    # The opt-in layers: the policy type enabled first, their checks in the clean verify, the policy's mode in
+    # every governed account and region, the member's attempt to turn it off refused, a finding delivered.
+    assert "DECLARATIVE_POLICY_EC2 ENABLED" in out
+    faithful = out.split("== verify: every control")[1].split("faithful apply: ")[0]
+    for kind in ("vpc-block-public-access", "vpc-bpa-policy", "notifications-member", "notifications-bus"):
+        assert f"  {kind} " in faithful, faithful
+    for control in ("restricted-ports-all-protocols", "ecs-containers-nonprivileged"):
+        (row,) = [line for line in faithful.splitlines() if line.startswith(f"  {control} ")]
+        assert " 0 other" in row and " 0 PASS" not in row, row
+    bpa = out.split("== VPC Block Public Access")[1].split("\n== ")[0]
+    assert bpa.count("block-ingress (ManagedBy declarative-policy)") >= 3 and "ManagedBy account" not in bpa
+    assert "attack refused: " in bpa and "OperationNotPermitted" in bpa
+    assert "finding arrived: Config Rules Compliance Change NON_COMPLIANT" in out
     assert (tmp_path / "demo" / "plan-report.html").is_file()
