@@ -55,9 +55,12 @@ SG_REVOKE = Runbook(
               allowed_pattern=r"^sg-[0-9a-f]{8,17}$"),
         Param(PORTS_PARAMETER, "StringList", "TCP ports that must not be open to the internet, e.g. [\"22\"].",
               default=["22"]),
+        # No allowedValues: AWS's SSM document syntax reference does not clearly document it for a StringList, and
+        # a document SSM refuses would fail CreateDocument in every account, taking down the TCP controls' runbook
+        # too. The handler's parse_protocols refuses anything but tcp/udp, naming RestrictedProtocols.
         Param(PROTOCOLS_PARAMETER, "StringList", "Protocols the ports are restricted for: tcp, udp or both; "
               "all-traffic (-1) rules are revoked for either. Default [\"tcp\"].",
-              default=["tcp"], allowed_values=PROTOCOLS),
+              default=["tcp"]),
         Param("ExemptionTagKey", "String", "Tag key reported as a label when present; a tag never exempts "
               "(only the approved list embedded in this document does).", default=DEFAULT_EXEMPTION_TAG_KEY),
         dry_run_param(),
