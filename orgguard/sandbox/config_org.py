@@ -175,6 +175,17 @@ def _check_caller(account_id: str) -> None:
 
 
 # -- deployment into member accounts ------------------------------------------------------------
+def _service_linked_arn(rule: Any) -> None:
+    """A pack's rule is a service-linked rule of config-conforms.amazonaws.com, and AWS names it so in its ARN:
+    `...:config-rule/aws-service-rule/config-conforms.amazonaws.com/config-rule-<id>` (the AWS managed policy
+    ConfigConformsServiceRolePolicy scopes PutConfigRule to that form; docs/sandbox.md). moto gives every rule
+    `...:config-rule/config-rule-<id>`."""
+    marker = ":config-rule/"
+    linked = f"{marker}aws-service-rule/{remediation.CONFORMS_SERVICE}/"
+    if linked not in rule.config_rule_arn:
+        rule.config_rule_arn = rule.config_rule_arn.replace(marker, linked, 1)
+
+
 def _rule_request(props: dict[str, Any], real_name: str) -> dict[str, Any]:
     rule: dict[str, Any] = {"ConfigRuleName": real_name, "Source": props["Source"]}
     for key in ("Description", "Scope", "MaximumExecutionFrequency", "EvaluationModes"):
@@ -245,6 +256,7 @@ def _deploy_member(pack: OrgPack, resources: dict[str, dict[str, Any]], member: 
             real = current.rule_names.setdefault(name, f"{name}-conformance-pack-{_suffix()}")
             backend.put_config_rule(_rule_request(props, real))
             backend.config_rules[real].created_by = remediation.CONFORMS_SERVICE
+            _service_linked_arn(backend.config_rules[real])
         wanted = set()
         for resource in resources.values():
             if resource["Type"] == "AWS::Config::RemediationConfiguration":

@@ -17,6 +17,7 @@ import yaml
 from parliament import analyze_policy_string
 
 from orgguard.iam.evaluate import Decision, Request, scp_decision
+from orgguard.layers.notifications.patterns import for_account as pattern_for_account
 from orgguard.manifest import Manifest, ManifestError, for_account, load_manifest
 from orgguard.synth.build import MANIFEST_FILE, synthesize
 from orgguard.synth.limits import TEMPLATE_BODY_MAX
@@ -136,7 +137,9 @@ def _automation_event(document: str, status: str) -> dict:
 
 
 def _rule(m: Manifest, purpose: str) -> dict:
-    return next(r.event_pattern for r in m.notifications.member_rules if r.purpose == purpose)
+    """The member rule's pattern as it stands in MEMBER's eu-west-1 (the StackSet's Fn::Sub filled in)."""
+    pattern = next(r.event_pattern for r in m.notifications.member_rules if r.purpose == purpose)
+    return pattern_for_account(pattern, MEMBER, "eu-west-1")
 
 
 def test_a_pack_rule_turning_non_compliant_matches_member_and_central_patterns(org: Manifest) -> None:
@@ -160,6 +163,66 @@ def test_other_rules_and_other_results_are_not_notified(org: Manifest, rule: str
     event = _config_event(rule, compliance)
     assert not matches(_rule(org, "finding"), event)
     assert not matches(org.notifications.central_event_pattern, event)
+
+
+def test_a_member_s_own_custom_rule_with_an_orgguard_like_name_is_not_forwarded(org: Manifest) -> None:
+    """Before: the name prefix alone matched, so a member admin's custom rule orgguard-restricted-ssh-PHISH (ARN
+    config-rule/config-rule-<id>, not service-linked) reporting NON_COMPLIANT was forwarded to every subscriber."""
+    phish = _config_event("orgguard-restricted-ssh-PHISH")
+    phish["detail"]["configRuleARN"] = f"arn:aws:config:eu-west-1:{MEMBER}:config-rule/config-rule-phish1"
+    assert not matches(_rule(org, "finding"), phish)
+    elsewhere = _config_event("orgguard-restricted-ssh-conformance-pack-qayjyopmd")  # a pack rule of another account
+    elsewhere["detail"]["configRuleARN"] = elsewhere["detail"]["configRuleARN"].replace(MEMBER, "210000000002")
+    assert not matches(_rule(org, "finding"), elsewhere)
+    assert matches(org.notifications.central_event_pattern, phish)  # the member rule is the gate, not the bus
+
+
+def test_the_sandbox_matcher_agrees_on_the_rule_arn_prefix(org: Manifest) -> None:
+    """The sandbox routes events with moto's matcher: it must treat the ARN prefix as the reference matcher does."""
+    from moto.events.models import EventPattern
+
+    real = _config_event("orgguard-restricted-ssh-conformance-pack-qayjyopmd")
+    phish = _config_event("orgguard-restricted-ssh-PHISH")
+    phish["detail"]["configRuleARN"] = f"arn:aws:config:eu-west-1:{MEMBER}:config-rule/config-rule-phish1"
+    moto_pattern = EventPattern.load(json.dumps(_rule(org, "finding")))
+    assert [moto_pattern.matches_event(e) for e in (real, phish)] == [True, False]
+    assert [matches(_rule(org, "finding"), e) for e in (real, phish)] == [True, False]
+
+
+def test_the_stackset_fills_the_rule_arn_prefix_per_account_with_fn_sub(org_out: Path, org: Manifest) -> None:
+    body = yaml.safe_load((org_out / "templates" / "orgguard-documents.yaml").read_text())
+    (finding,) = [r["Properties"] for r in body["Resources"].values()
+                  if r["Type"] == "AWS::Events::Rule" and r["Properties"]["Name"] == "orgguard-notify-findings"]
+    assert finding["EventPattern"]["detail"]["configRuleARN"] == [{"prefix": {"Fn::Sub": (
+        "arn:${AWS::Partition}:config:${AWS::Region}:${AWS::AccountId}:config-rule/aws-service-rule/"
+        "config-conforms.amazonaws.com/")}}]
+    assert "configRuleARN" not in json.dumps(org.notifications.central_event_pattern)
+
+
+def test_the_management_account_s_own_rules_carry_its_account_and_region(tmp_path: Path) -> None:
+    data = yaml.safe_load(EXAMPLE.read_text())
+    data["organization"]["include_management_account"] = True
+    data["notifications"] = SECTION
+    config = tmp_path / "m.yaml"
+    config.write_text(yaml.safe_dump(data, sort_keys=False))
+    synthesize(config, tmp_path / "out")
+    tf = json.loads((tmp_path / "out/stacks/orgguard-org-management/cdk.tf.json").read_text())
+    rules = tf["resource"]["aws_cloudwatch_event_rule"]
+    finding = json.loads(rules["notify-rule-finding-eu-west-1"]["event_pattern"])
+    assert finding["detail"]["configRuleARN"] == [{"prefix": "arn:aws:config:eu-west-1:111111111111:config-rule/"
+                                                              "aws-service-rule/config-conforms.amazonaws.com/"}]
+
+
+def test_account_mode_forwards_the_account_stack_s_rules_by_exact_name(account_out: Path) -> None:
+    """An account stack's rule is named exactly as planned, so a look-alike name is not forwarded."""
+    acct = load_manifest(account_out / MANIFEST_FILE)
+    finding = _rule(acct, "finding")
+    assert "configRuleARN" not in finding["detail"]
+    plain = _config_event("orgguard-restricted-ssh")
+    plain["detail"]["configRuleARN"] = f"arn:aws:config:eu-west-1:{MEMBER}:config-rule/config-rule-abc123"
+    assert matches(finding, plain)
+    plain["detail"]["configRuleName"] = "orgguard-restricted-ssh-PHISH"
+    assert not matches(finding, plain)
 
 
 @pytest.mark.parametrize("status", ["Failed", "TimedOut", "Cancelled"])
@@ -229,7 +292,7 @@ def test_member_rules_travel_in_the_documents_stackset_within_the_size_limit(org
     rules = {r["Properties"]["Name"]: r["Properties"] for r in resources.values() if r["Type"] == "AWS::Events::Rule"}
     for planned in org.notifications.member_rules:
         props = rules[planned.name]
-        assert props["EventPattern"] == planned.event_pattern and props["State"] == "ENABLED"
+        assert props["EventPattern"] == planned.cloudformation_pattern() and props["State"] == "ENABLED"
         (target,) = props["Targets"]
         assert target["Arn"] == org.notifications.bus_arn
         assert target["RoleArn"] == {"Fn::Sub": "arn:${AWS::Partition}:iam::${AWS::AccountId}:role/orgguard-notify"}
@@ -331,8 +394,11 @@ def test_only_the_forwarding_role_may_put_events_on_the_central_bus(org: Manifes
         ({"account_id": CENTRAL, "https": ["https://user:pw@hooks.example.com/x"]}, "carries credentials"),
         ({"account_id": CENTRAL, "email": ["a@example.com", "A@example.com"]}, "notifications.email[1]: "
          "A@example.com is listed twice"),
-        ({"account_id": CENTRAL, "region": "sa-east-1"}, "notifications.region: sa-east-1 is not in "
-         "organization.regions"),
+        ({"account_id": CENTRAL, "region": "sa-east-1", "email": ["a@example.com"]}, "notifications.region: "
+         "sa-east-1 is not in organization.regions"),
+        ({"account_id": CENTRAL}, "notifications.email: no subscriber in notifications.email or "
+         "notifications.https; list at least one subscriber, or remove the section"),
+        ({"account_id": CENTRAL, "email": [], "https": []}, "list at least one subscriber, or remove the section"),
         ({"account_id": CENTRAL, "emails": ["a@example.com"]}, "notifications.emails: unknown key 'emails'"),
     ],
 )

@@ -8,10 +8,12 @@ from pathlib import Path
 import pytest
 import yaml
 
+from orgguard.layers.notifications.entry import Subscription
+from orgguard.layers.notifications.review import masked
 from orgguard.manifest import Manifest
 from orgguard.review.diff import WEAKENED, WIDENED, diff_manifests
 from orgguard.synth.build import MANIFEST_FILE, synthesize
-from tests.synth.conftest import EXAMPLE, run_cli
+from tests.synth.conftest import ACCOUNT_EXAMPLE, EXAMPLE, run_cli
 
 BASE = {"account_id": "444444444444", "email": ["secops@example.com", "oncall@example.org"]}
 
@@ -26,6 +28,14 @@ def _plan(tmp: Path, name: str, notifications: dict | None) -> tuple[Manifest, P
     return synthesize(path, out), out / MANIFEST_FILE
 
 
+def _plan_account(tmp: Path) -> tuple[Manifest, Path]:
+    data = yaml.safe_load(ACCOUNT_EXAMPLE.read_text())
+    data["notifications"] = BASE
+    path = tmp / "account.yaml"
+    path.write_text(yaml.safe_dump(data, sort_keys=False))
+    return synthesize(path, tmp / "account"), tmp / "account" / MANIFEST_FILE
+
+
 @pytest.fixture(scope="module")
 def plans(tmp_path_factory: pytest.TempPathFactory) -> dict[str, tuple[Manifest, Path]]:
     tmp = tmp_path_factory.mktemp("notify-review")
@@ -35,6 +45,8 @@ def plans(tmp_path_factory: pytest.TempPathFactory) -> dict[str, tuple[Manifest,
         "fewer": _plan(tmp, "fewer", {**BASE, "email": ["secops@example.com"]}),
         "moved": _plan(tmp, "moved", {**BASE, "account_id": "555555555555"}),
         "hook": _plan(tmp, "hook", {**BASE, "https": ["https://collector.example.net/in"]}),
+        "secret": _plan(tmp, "secret", {**BASE, "https": ["https://hooks.example.net:8443/T0K3N/in?key=s3cr3t"]}),
+        "account": _plan_account(tmp),
     }
 
 
@@ -87,3 +99,40 @@ def test_a_report_without_notifications_has_no_such_section(plans) -> None:
     result = run_cli("report", "--manifest", str(plans["off"][1]), "--format", "markdown")
     assert result.returncode == 0, result.stderr
     assert "Notifications:" not in result.stdout and "Notified" not in result.stdout
+
+
+def _text(manifest_path: Path, fmt: str = "markdown") -> str:
+    result = run_cli("report", "--manifest", str(manifest_path), "--format", fmt)
+    assert result.returncode == 0, result.stderr
+    return result.stdout
+
+
+@pytest.mark.parametrize("fmt", ["markdown", "html"])
+def test_the_report_shows_an_https_endpoint_s_host_and_port_only(plans, fmt) -> None:
+    """Before: only the path was cut, so https://user:pw@host or https://host?token=... showed in full."""
+    text = _text(plans["secret"][1], fmt)
+    assert "https://hooks.example.net:8443/…" in text
+    assert "T0K3N" not in text and "s3cr3t" not in text
+    sub = Subscription(protocol="https", endpoint="https://user:pw@hooks.example.net?token=s3cr3t")
+    assert masked(sub) == "https://hooks.example.net/…"
+
+
+def test_the_report_says_who_the_scp_binds_in_organization_mode(plans) -> None:
+    """Before: "(SCP) only through each account's forwarding role" for every account, in every mode."""
+    text = _text(plans["on"][1])
+    assert "In accounts under the target OUs (" in text and "which the SCP binds" in text
+    assert "outside those OUs, and the management account (no SCP applies to it), can put events there" in text
+    assert "Only rules of a conformance pack (service-linked" in text
+
+
+def test_the_report_says_account_mode_has_no_scp_over_the_member_rules(plans) -> None:
+    text = _text(plans["account"][1])
+    assert "Account mode creates no SCP" in text and "unless the vending pipeline attaches an SCP" in text
+    assert "which the SCP binds" not in text and "forwards rules by their exact names" in text
+
+
+def test_the_report_says_finding_text_comes_from_the_member_and_failed_runs_can_be_flooded(plans) -> None:
+    text = _text(plans["on"][1])
+    assert "The text of a finding comes from the member account" in text
+    assert "failed-run notifications can be flooded" in text
+    assert "kept in full in the manifest and in Terraform state" in text

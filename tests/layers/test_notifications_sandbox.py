@@ -129,9 +129,20 @@ def test_an_account_outside_the_organization_cannot_deliver_to_the_bus(chain) ->
     assert _messages(sqs, url, want=1, wait_s=1.5) == []
 
 
-def test_the_verifier_passes_the_wiring_and_fails_a_removed_member_rule(chain) -> None:
-    sb, manifest, member, _central, out = chain
+def test_the_verifier_fails_unplanned_subscribers_then_passes_the_wiring_and_fails_a_removed_member_rule(chain):
+    """The queues the tests above subscribed are subscribers the plan does not list: each would receive every
+    finding, so the verifier FAILs them (before: it looked only for the planned ones, and passed)."""
+    sb, manifest, member, central, out = chain
     n = manifest.notifications
+    sns = sb.session(central, n.region).client("sns")
+    subs = sns.list_subscriptions_by_topic(TopicArn=n.topic_arn)["Subscriptions"]
+    extra = [s for s in subs if s["Protocol"] == "sqs"]
+    assert extra  # the inboxes of the tests above
+    report = verify(manifest, session=sb.session(), workers=4, progress=False, manifest_dir=out)
+    (unplanned,) = [r for r in report.results if r.check == f"notifications-subscribers:{n.topic_name}"]
+    assert unplanned.status == "FAIL" and f"{len(extra)} subscription(s) the plan does not list" in unplanned.reason
+    for s in extra:
+        sns.unsubscribe(SubscriptionArn=s["SubscriptionArn"])
     report = verify(manifest, session=sb.session(), workers=4, progress=False, manifest_dir=out)
     checks = {r.check: r.status for r in report.results if r.check.startswith("notifications-")}
     assert checks == {
@@ -139,6 +150,7 @@ def test_the_verifier_passes_the_wiring_and_fails_a_removed_member_rule(chain) -
         f"notifications-rule:{n.central_rule_name}": "PASS",
         f"notifications-topic:{n.topic_name}": "PASS",
         "notifications-subscription:email-1": "PASS",
+        f"notifications-subscribers:{n.topic_name}": "PASS",
         **{f"notifications-member:{r.name}": "PASS" for r in n.member_rules},
     }
     rule = n.member_rules[0].name

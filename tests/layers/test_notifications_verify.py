@@ -12,7 +12,7 @@ import yaml
 from botocore.stub import Stubber
 from parliament import analyze_policy_string
 
-from orgguard.layers.notifications.verify import check_bus, open_statements, subscription_checks
+from orgguard.layers.notifications.verify import check_bus, check_central_rule, open_statements, subscription_checks
 from orgguard.manifest import Manifest
 from orgguard.synth.build import synthesize
 from orgguard.verify.iam import member_read_policy
@@ -72,9 +72,8 @@ def test_an_unconfirmed_email_subscriber_is_unverified_not_failed(manifest: Mani
         {"SubscriptionArn": "PendingConfirmation", "Owner": "444444444444", "Protocol": "email",
          "Endpoint": "secops@example.com", "TopicArn": n.topic_arn}]}, {"TopicArn": n.topic_arn})
     with stubs["sns"]:
-        ((key, check),) = subscription_checks(n, made.__getitem__)
-        result = check()
-    assert key[0] == "notifications-subscription:email-1"
+        checks = {key[0]: check for key, check in subscription_checks(n, made.__getitem__)}
+        result = checks["notifications-subscription:email-1"]()
     assert result.status == "UNVERIFIED" and "not confirmed" in result.reason
     assert "secops@" not in result.reason  # the check names the subscriber by position, not by address
 
@@ -84,8 +83,8 @@ def test_a_missing_subscriber_fails(manifest: Manifest) -> None:
     made, stubs = _clients()
     stubs["sns"].add_response("list_subscriptions_by_topic", {"Subscriptions": []}, {"TopicArn": n.topic_arn})
     with stubs["sns"]:
-        ((_, check),) = subscription_checks(n, made.__getitem__)
-        assert check().status == "FAIL"
+        checks = {key[0]: check for key, check in subscription_checks(n, made.__getitem__)}
+        assert checks["notifications-subscription:email-1"]().status == "FAIL"
 
 
 def test_the_read_role_gains_only_scoped_reads_and_lints_clean(manifest: Manifest) -> None:
@@ -93,8 +92,95 @@ def test_the_read_role_gains_only_scoped_reads_and_lints_clean(manifest: Manifes
     ours = [s for s in policy["Statement"] if s["Sid"].startswith("ReadNotification") or "BusAccount" in s["Sid"]]
     assert {a for s in ours for a in s["Action"]} == {"events:DescribeRule", "events:DescribeEventBus",
                                                       "sns:GetTopicAttributes", "sns:ListSubscriptionsByTopic",
+                                                      "sns:GetSubscriptionAttributes",
                                                       "organizations:DescribeOrganization"}
     findings = analyze_policy_string(json.dumps({"Version": "2012-10-17", "Statement": ours})).findings
     assert [f"{f.issue}: {f.detail}" for f in findings] == []
     without = member_read_policy(manifest.model_copy(update={"notifications": None}), "123456789012")
     assert not [s for s in without["Statement"] if "Notification" in s["Sid"]]
+
+
+def _sub(n, protocol: str, endpoint: str, arn: str | None = None) -> dict:
+    return {"SubscriptionArn": arn or f"{n.topic_arn}:0b1c2d3e-{sum(map(ord, endpoint)):08d}", "Owner": "444444444444",
+            "Protocol": protocol, "Endpoint": endpoint, "TopicArn": n.topic_arn}
+
+
+def _run_subscription_checks(n, pages: list[list[dict]], filters: dict[str, str | None]) -> dict[str, object]:
+    """Every subscription check against these ListSubscriptionsByTopic pages (NextToken between them) and these
+    GetSubscriptionAttributes FilterPolicy answers, in the order the checks ask."""
+    made, stubs = _clients()
+    for i, page in enumerate(pages):
+        response: dict = {"Subscriptions": page}
+        request: dict = {"TopicArn": n.topic_arn}
+        if i + 1 < len(pages):
+            response["NextToken"] = f"page-{i + 1}"
+        if i:
+            request["NextToken"] = f"page-{i}"
+        stubs["sns"].add_response("list_subscriptions_by_topic", response, request)
+    for arn, policy in filters.items():
+        attributes = {"SubscriptionArn": arn, "TopicArn": n.topic_arn, "Protocol": "email"}
+        if policy is not None:
+            attributes["FilterPolicy"] = policy
+        stubs["sns"].add_response("get_subscription_attributes", {"Attributes": attributes}, {"SubscriptionArn": arn})
+    with stubs["sns"]:
+        results = {key[0]: check() for key, check in subscription_checks(n, made.__getitem__)}
+        stubs["sns"].assert_no_pending_responses()
+    return results
+
+
+def test_an_extra_subscriber_on_a_later_page_fails_and_is_named_by_host_only(manifest: Manifest) -> None:
+    """Before: only the planned subscribers were looked for, so an admin of the bus account subscribing their own
+    endpoint passed the verifier and received every finding."""
+    n = manifest.notifications
+    planned = _sub(n, "email", "secops@example.com")
+    spy = _sub(n, "https", "https://attacker.example/collect?token=s3cr3t")
+    results = _run_subscription_checks(n, [[planned], [spy]], {planned["SubscriptionArn"]: None})
+    assert results["notifications-subscription:email-1"].status == "PASS"
+    extra = results[f"notifications-subscribers:{n.topic_name}"]
+    assert extra.status == "FAIL" and "https https://attacker.example/…" in extra.reason
+    assert "s3cr3t" not in extra.reason and "collect" not in extra.reason
+
+
+def test_only_the_planned_subscribers_pass_the_extra_subscriber_check(manifest: Manifest) -> None:
+    n = manifest.notifications
+    planned = _sub(n, "email", "secops@example.com")
+    results = _run_subscription_checks(n, [[planned]], {planned["SubscriptionArn"]: None})
+    assert results[f"notifications-subscribers:{n.topic_name}"].status == "PASS"
+
+
+def test_a_planned_subscriber_with_a_filter_policy_fails(manifest: Manifest) -> None:
+    """Before: the FilterPolicy was never read, so a subscriber silently starved of findings passed."""
+    n = manifest.notifications
+    planned = _sub(n, "email", "secops@example.com")
+    starve = json.dumps({"detail-type": ["nothing-ever"]})
+    results = _run_subscription_checks(n, [[planned]], {planned["SubscriptionArn"]: starve})
+    result = results["notifications-subscription:email-1"]
+    assert result.status == "FAIL" and "FilterPolicy" in result.reason
+
+
+def _central_rule_stubs(n, target: dict):
+    made, stubs = _clients()
+    stubs["events"].add_response("describe_rule", {"Name": n.central_rule_name, "State": "ENABLED",
+                                                   "EventPattern": json.dumps(n.central_event_pattern)},
+                                 {"Name": n.central_rule_name, "EventBusName": n.bus_name})
+    stubs["events"].add_response("list_targets_by_rule", {"Targets": [target]},
+                                 {"Rule": n.central_rule_name, "EventBusName": n.bus_name})
+    with stubs["events"]:
+        return check_central_rule(n, made.__getitem__)
+
+
+@pytest.mark.parametrize("rewrite", [
+    {"InputTransformer": {"InputPathsMap": {"a": "$.account"}, "InputTemplate": '"All clear in <a>"'}},
+    {"Input": '"All clear"'},
+    {"InputPath": "$.detail.resourceType"},
+])
+def test_a_central_target_that_rewrites_the_message_fails(manifest: Manifest, rewrite: dict) -> None:
+    """Before: only the target ARNs were compared, so a topic target rewriting every finding passed."""
+    n = manifest.notifications
+    result = _central_rule_stubs(n, {"Id": "topic", "Arn": n.topic_arn, **rewrite})
+    assert result.status == "FAIL" and "rewrites the event" in result.reason
+
+
+def test_the_planned_central_target_passes(manifest: Manifest) -> None:
+    n = manifest.notifications
+    assert _central_rule_stubs(n, {"Id": "topic", "Arn": n.topic_arn}).status == "PASS"

@@ -118,6 +118,9 @@ def test_org_pack_deploys_renamed_rules_into_every_member_not_excluded(
             for name in pack_rules:
                 assert len(name.split("-conformance-pack-")[1]) == 8
                 assert rules[name]["CreatedBy"] == "config-conforms.amazonaws.com"
+                # A service-linked rule's ARN, as AWS forms it (docs/sandbox.md, config_org.py)
+                assert rules[name]["ConfigRuleArn"].startswith(f"arn:aws:config:{region}:{account_id}:config-rule/"
+                                                               "aws-service-rule/config-conforms.amazonaws.com/")
             ports = next(r for n, r in rules.items() if n.startswith("orgguard-restricted-common-ports"))
             assert json.loads(ports["InputParameters"]) == {"blockedPort1": "20", "blockedPort2": "3389"}
             guard = next(r for n, r in rules.items() if n.startswith("orgguard-ecs-service"))

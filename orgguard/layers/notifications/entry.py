@@ -26,7 +26,15 @@ class MemberRule(_Model):
     name: str
     purpose: Literal["finding", "remediation-failure"]
     description: str
-    event_pattern: dict[str, Any]
+    event_pattern: dict[str, Any] = Field(
+        description="${AWS::Partition}, ${AWS::Region} and ${AWS::AccountId} stand for each account's own values"
+    )
+
+    def cloudformation_pattern(self) -> dict[str, Any]:
+        """The pattern as the StackSet template writes it (placeholders as Fn::Sub)."""
+        from orgguard.layers.notifications.patterns import cloudformation
+
+        return cloudformation(self.event_pattern)
 
 
 class NotificationsEntry(_Model):

@@ -3,8 +3,21 @@
 - Config: source `aws.config`, detail-type `Config Rules Compliance Change`, `detail.messageType`
   `ComplianceChangeNotification`, `detail.newEvaluationResult.complianceType` (EventBridge events reference,
   https://docs.aws.amazon.com/eventbridge/latest/ref/events-ref-config.html). Delivered on a transition only,
-  best effort. Rule names: a pack's rule is `<name>-conformance-pack-<suffix>` in member accounts, an account
-  stack's rule is `<name>` (AWS-FACTS), so a `prefix` match on the synthesized name covers both.
+  best effort. Rule names: a pack's rule is `<name>-conformance-pack-<suffix>` in member accounts (AWS-FACTS), so
+  organization mode matches the synthesized name as a `prefix`; an account stack's rule is `<name>` exactly, so
+  account mode matches the exact names (a member's own `orgguard-restricted-ssh-PHISH` does not match).
+- Spoofed findings (organization mode): a member admin may create a custom rule with an orgguard-like name and a
+  Lambda that reports NON_COMPLIANT. A pack's rules are service-linked rules created by
+  config-conforms.amazonaws.com, whose ARN is `arn:<partition>:config:<region>:<account>:config-rule/
+  aws-service-rule/config-conforms.amazonaws.com/config-rule-<id>`: the AWS managed policy
+  ConfigConformsServiceRolePolicy scopes config:PutConfigRule to `arn:aws:config:*:*:config-rule/aws-service-rule/
+  config-conforms.amazonaws.com*` (https://docs.aws.amazon.com/aws-managed-policy/latest/reference/
+  ConfigConformsServiceRolePolicy.html), and public sample events carry that `detail.configRuleARN`. A member's
+  own PutConfigRule creates `config-rule/config-rule-<id>`, so the member rule also requires `configRuleARN` to
+  start with its own account's and region's service-linked prefix (`${AWS::...}` placeholders, substituted by
+  the StackSet's Fn::Sub, by Terraform for the management account, by the verifier). Not closed: a member's own
+  conformance pack also creates service-linked rules (its rules get the same ARN form), and the text of every
+  finding (annotation, resource id) comes from the member account.
 - SSM Automation: source `aws.ssm`, detail-type `EC2 Automation Execution Status-change Notification`,
   `detail.Definition` (document name) and `detail.Status` (Systems Manager user guide, "Systems Manager event
   examples"). Status values follow botocore ssm `AutomationExecutionStatus` (`Cancelled`); public code also
@@ -23,25 +36,53 @@ from typing import Any
 from orgguard.iam.policy import document, statement
 from orgguard.runbooks.model import ACCOUNT, POLICY_VERSION
 
+PARTITION, REGION = "${AWS::Partition}", "${AWS::Region}"
+
 CONFIG_SOURCE = "aws.config"
 CONFIG_DETAIL_TYPE = "Config Rules Compliance Change"
 SSM_SOURCE = "aws.ssm"
 SSM_DETAIL_TYPE = "EC2 Automation Execution Status-change Notification"
 FAILED_STATUSES = ("Cancelled", "Canceled", "Failed", "TimedOut")
+CONFORMS = "config-conforms.amazonaws.com"
+PACK_RULE_ARN_PREFIX = f"arn:{PARTITION}:config:{REGION}:{ACCOUNT}:config-rule/aws-service-rule/{CONFORMS}/"
+RULE_ARN_KEY = "configRuleARN"
 
 
-def finding_pattern(rule_names: Sequence[str], fallback_prefix: str) -> dict[str, Any]:
-    """An orgguard rule (by its synthesized name as prefix) turning NON_COMPLIANT."""
-    prefixes = sorted(set(rule_names)) or [fallback_prefix]
-    return {
-        "source": [CONFIG_SOURCE],
-        "detail-type": [CONFIG_DETAIL_TYPE],
-        "detail": {
-            "messageType": ["ComplianceChangeNotification"],
-            "configRuleName": [{"prefix": p} for p in prefixes],
-            "newEvaluationResult": {"complianceType": ["NON_COMPLIANT"]},
-        },
-    }
+def finding_pattern(rule_names: Sequence[str], fallback_prefix: str, *, organization: bool = True) -> dict[str, Any]:
+    """An orgguard rule turning NON_COMPLIANT: in organization mode a pack rule (name prefix and the service-linked
+    ARN of this account and region), in account mode the account stack's rule by its exact name."""
+    names = sorted(set(rule_names))
+    if organization or not names:
+        by_name: list[Any] = [{"prefix": p} for p in names or [fallback_prefix]]
+    else:
+        by_name = list(names)
+    detail: dict[str, Any] = {"messageType": ["ComplianceChangeNotification"], "configRuleName": by_name}
+    if organization:
+        detail[RULE_ARN_KEY] = [{"prefix": PACK_RULE_ARN_PREFIX}]
+    detail["newEvaluationResult"] = {"complianceType": ["NON_COMPLIANT"]}
+    return {"source": [CONFIG_SOURCE], "detail-type": [CONFIG_DETAIL_TYPE], "detail": detail}
+
+
+def for_account(value: Any, account_id: str, region: str, partition: str = "aws") -> Any:
+    """A member pattern as it stands in one account and region (the placeholders the StackSet's Fn::Sub fills)."""
+    if isinstance(value, str):
+        return value.replace(PARTITION, partition).replace(REGION, region).replace(ACCOUNT, account_id)
+    if isinstance(value, list):
+        return [for_account(v, account_id, region, partition) for v in value]
+    if isinstance(value, dict):
+        return {k: for_account(v, account_id, region, partition) for k, v in value.items()}
+    return value
+
+
+def cloudformation(value: Any) -> Any:
+    """A member pattern for the StackSet template: each string with a placeholder becomes a Fn::Sub."""
+    if isinstance(value, str):
+        return {"Fn::Sub": value} if "${AWS::" in value else value
+    if isinstance(value, list):
+        return [cloudformation(v) for v in value]
+    if isinstance(value, dict):
+        return {k: cloudformation(v) for k, v in value.items()}
+    return value
 
 
 def remediation_failure_pattern(documents: Sequence[str]) -> dict[str, Any]:
@@ -54,10 +95,16 @@ def remediation_failure_pattern(documents: Sequence[str]) -> dict[str, Any]:
 
 
 def central_pattern(member_patterns: Sequence[dict[str, Any]]) -> dict[str, Any]:
-    """The central rule matches exactly what the member rules forward (events keep source and detail-type)."""
+    """The central rule matches what the member rules forward (events keep source and detail-type), without the
+    per-account rule-ARN prefix (one central rule serves every account; the member rules apply it)."""
+
+    def central(p: dict[str, Any]) -> dict[str, Any]:
+        detail = {k: v for k, v in p.get("detail", {}).items() if k != RULE_ARN_KEY}
+        return {**p, "detail": detail} if "detail" in p else dict(p)
+
     if len(member_patterns) == 1:
-        return dict(member_patterns[0])
-    return {"$or": [dict(p) for p in member_patterns]}
+        return central(member_patterns[0])
+    return {"$or": [central(p) for p in member_patterns]}
 
 
 def bus_policy(bus_arn: str, organization_id: str) -> dict[str, Any]:

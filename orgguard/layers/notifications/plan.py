@@ -35,7 +35,8 @@ def notifications_plan(
             purpose="finding",
             description="orgguard: an orgguard Config rule turned NON_COMPLIANT; forwarded to the central bus",
             event_pattern=patterns.finding_pattern(
-                [c.rule.name for c in controls if c.enabled], names.any().rstrip("*")
+                [c.rule.name for c in controls if c.enabled], names.any().rstrip("*"),
+                organization=gov.mode == "organization",
             ),
         )
     ]

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
+from urllib.parse import urlsplit
 
 from orgguard.layers.notifications.entry import NotificationsEntry, Subscription
 
@@ -23,12 +24,48 @@ SOURCE = "https://docs.aws.amazon.com/eventbridge/latest/ref/events-ref-config.h
 
 def masked(sub: Subscription) -> str:
     """E-mail addresses are personal data: the report names the domain only (the manifest, which the approval
-    covers, holds them in full); https endpoints show their host."""
+    covers, holds them in full); https endpoints show their host and port only, since a webhook's path or query
+    often carries its secret token (and user:password is refused at config time, but a hand-edited manifest or a
+    live subscription may carry one)."""
     if sub.protocol == "email":
         local, _, domain = sub.endpoint.partition("@")
         return f"{local[:1]}…@{domain}"
-    host = sub.endpoint.split("://", 1)[-1].split("/", 1)[0]
-    return f"https://{host}/…"
+    try:
+        parts = urlsplit(sub.endpoint)
+        host, port = parts.hostname or "?", parts.port
+    except ValueError:  # a malformed port: show nothing of it
+        host, port = "?", None
+    return f"https://{host}{f':{port}' if port else ''}/…"
+
+
+FORWARDER_ONLY_SID = "OnlyTheForwarderPutsFindings"  # orgguard/synth/scp.py forged_findings_statement
+
+
+def _scp_guards_the_bus(manifest: Manifest) -> bool:
+    scp = manifest.scp
+    return scp is not None and any(
+        isinstance(st, dict) and st.get("Sid") == FORWARDER_ONLY_SID
+        for p in scp.policies for st in p.policy.get("Statement", [])
+    )
+
+
+def bus_admits(manifest: Manifest) -> str:
+    """Who can put events on the central bus, by mode and SCP scope (SCPs bind only the OUs they are attached
+    to, and never the management account: AWS Organizations user guide, "Service control policies")."""
+    n = manifest.notifications
+    assert n is not None
+    base = f"events:PutEvents from principals of organization {n.organization_id} only"
+    if manifest.mode == "account":
+        return (f"{base}. Account mode creates no SCP: in each account any principal its own IAM allows can put "
+                "events there directly, and change or delete the member rules and the forwarding role "
+                f"{n.member_role}, unless the vending pipeline attaches an SCP that denies it")
+    if not _scp_guards_the_bus(manifest):
+        return (f"{base}. No orgguard SCP (scp.protect_governance_resources is off): any principal of any account "
+                "of the organization that its own IAM allows can put events there directly")
+    ous = ", ".join(manifest.organization.target_ous)
+    return (f"{base}. In accounts under the target OUs ({ous}), which the SCP binds, only through each account's "
+            f"forwarding role {n.member_role} (and the exempt principals); accounts of the organization outside "
+            "those OUs, and the management account (no SCP applies to it), can put events there directly")
 
 
 @dataclass(frozen=True)
@@ -54,8 +91,7 @@ def report_section(manifest: Manifest) -> NotificationsSection | None:
     subscribers = ", ".join(f"{s.protocol} {masked(s)}" for s in n.subscriptions) or "none (the bus and topic only)"
     facts = [
         ("Central account", f"{n.account_id}, region {n.region}: bus {n.bus_name}, topic {n.topic_name}"),
-        ("Bus admits", f"events:PutEvents from principals of organization {n.organization_id} only, and (SCP) only "
-         f"through each account's forwarding role {n.member_role}"),
+        ("Bus admits", bus_admits(manifest)),
         ("Subscribers", subscribers),
         ("Member rules", f"{', '.join(r.name for r in n.member_rules)} in every account and region in scope "
          f"({', '.join(n.regions)}), forwarding with role {n.member_role}"),
@@ -80,6 +116,19 @@ def report_section(manifest: Manifest) -> NotificationsSection | None:
         "an https endpoint must confirm the subscription itself. The verifier reports an unconfirmed subscriber as "
         "UNVERIFIED.",
         "Each event a member account forwards to the central bus is billed to that account as a custom event.",
+        "The text of a finding comes from the member account: the rule's annotation and the resource are what that "
+        "account's Config reports, and an admin there can make their own rule report what they like. "
+        + ("Only rules of a conformance pack (service-linked, created by config-conforms.amazonaws.com) are "
+           "forwarded, so a plain custom rule with an orgguard-like name is not; a member's own conformance pack "
+           "can still create one."
+           if manifest.mode == "organization" else
+           "Account mode forwards rules by their exact names, so a rule with another name is not forwarded, but "
+           "an admin of the account can replace orgguard's rule itself (the verifier reports that)."),
+        "Anyone allowed to start orgguard's runbooks in a member account (by design, so remediation can be run by "
+        "hand) can make runs fail at will, and each failed run is notified: failed-run notifications can be "
+        "flooded from a member account.",
+        "Subscriber URLs are kept in full in the manifest and in Terraform state (this report shows only their "
+        "host): use endpoints without a secret in the URL, or ones that check SNS's message signature.",
     ]
     return NotificationsSection(
         anchor="notifications",

@@ -54,12 +54,14 @@ class Notifications(BaseModel):
     email: list[str] = Field(
         default_factory=list,
         max_length=50,
-        description="E-mail subscribers; each stays PendingConfirmation until its recipient confirms",
+        description="E-mail subscribers; each stays PendingConfirmation until its recipient confirms. List at "
+        "least one subscriber in email or https",
     )
     https: list[str] = Field(
         default_factory=list,
         max_length=50,
-        description="HTTPS endpoints subscribed to the topic; each must confirm the SNS subscription itself",
+        description="HTTPS endpoints subscribed to the topic; each must confirm the SNS subscription itself. The "
+        "URL is stored in full in the plan and Terraform state: put no secret in its path or query",
     )
     region: str | None = Field(
         None,
@@ -102,6 +104,11 @@ class Notifications(BaseModel):
     def problems(self, regions: list[str]) -> list[str]:
         """Cross-field checks against the rest of the file, as `@.notifications.<field>: ...` lines."""
         out = []
+        if not self.email and not self.https:  # else exit 0, a verifier that passes, and nobody is told
+            out.append(
+                "@.notifications.email: no subscriber in notifications.email or notifications.https; list at least "
+                "one subscriber, or remove the section"
+            )
         if self.region is not None and self.region not in regions:
             out.append(
                 f"@.notifications.region: {self.region} is not in organization.regions; add it there or omit "

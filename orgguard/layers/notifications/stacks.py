@@ -20,6 +20,7 @@ from orgguard.constructs.events import (
 )
 from orgguard.constructs.provider import AssumeRole, AwsProvider
 from orgguard.constructs.sns import SnsTopic, SnsTopicPolicy, SnsTopicSubscription
+from orgguard.layers.notifications import patterns
 from orgguard.synth.plan import Plan, role_arn
 
 
@@ -115,7 +116,7 @@ def place_member_rules(
             f"notify-rule-{r.purpose}-{region}",
             name=r.name,
             description=r.description,
-            event_pattern=_json(r.event_pattern),
+            event_pattern=_json(patterns.for_account(r.event_pattern, account_id, region)),
             provider=provider,
         )
         CloudwatchEventTarget(

@@ -8,9 +8,16 @@ Central (in `notifications.account_id`, through the verifier's member read role)
   the topic.
 - `notifications-topic:<topic>`: the topic policy means the planned one (orgguard.iam.policy.equivalent).
 - `notifications-subscription:<protocol>-<n>`: each planned endpoint is subscribed; one still pending its
-  recipient's confirmation is UNVERIFIED (nothing reaches it yet), not FAIL.
-Member: `notifications-member:<rule>`: the rule on the default bus is ENABLED with the planned pattern, and its
-only target is the central bus with this account's forwarding role, with no input rewriting.
+  recipient's confirmation is UNVERIFIED (nothing reaches it yet), not FAIL; a confirmed one with a FilterPolicy
+  (SNS GetSubscriptionAttributes, botocore sns `SubscriptionAttributesMap`) FAILs: it hears only what the filter
+  lets through.
+- `notifications-subscribers:<topic>`: no subscription on the topic that the plan does not list (an admin of
+  the bus account subscribing their own endpoint would otherwise receive every finding unnoticed).
+The central rule's target, like the member rules' targets, must not rewrite the event (Input, InputPath or
+InputTransformer would let the topic's subscribers read made-up text instead of the finding).
+Member: `notifications-member:<rule>`: the rule on the default bus is ENABLED with the planned pattern (with this
+account and region in its rule-ARN prefix, organization mode), and its only target is the central bus with this
+account's forwarding role, with no input rewriting.
 """
 
 from __future__ import annotations
@@ -20,7 +27,9 @@ from collections.abc import Callable
 from typing import Any
 
 from orgguard.iam.policy import as_list, difference, equivalent
-from orgguard.layers.notifications.entry import NotificationsEntry
+from orgguard.layers.notifications.entry import NotificationsEntry, Subscription
+from orgguard.layers.notifications.patterns import for_account
+from orgguard.layers.notifications.review import masked
 from orgguard.manifest import Manifest
 from orgguard.naming import Names
 from orgguard.verify.context import Target
@@ -30,6 +39,13 @@ Key = tuple[str, str | None, str, str]
 Checks = list[tuple[Key, Callable[[], CheckResult]]]
 PENDING = "PendingConfirmation"  # SubscriptionArn of an unconfirmed subscription (SNS API reference)
 _ANYONE = ("*", "arn:aws:iam::*:root")
+_REWRITES = ("Input", "InputPath", "InputTransformer")  # PutTargets request fields that replace the event
+
+
+def _target(t: dict[str, Any], with_role: bool = True) -> dict[str, Any]:
+    """What the checks compare of one target: where it sends, as whom, and whether it rewrites the event."""
+    out = {"arn": t.get("Arn"), "rewrites": any(k in t for k in _REWRITES)}
+    return out | {"role": t.get("RoleArn")} if with_role else out
 
 
 def _json(text: str | None) -> Any:
@@ -84,18 +100,22 @@ def check_bus(n: NotificationsEntry, client: Callable[[str], Any]) -> CheckResul
 def check_central_rule(n: NotificationsEntry, client: Callable[[str], Any]) -> CheckResult:
     args = (f"notifications-rule:{n.central_rule_name}", None, n.account_id, n.region)
     events = client("events")
-    want = {"state": "ENABLED", "event_pattern": n.central_event_pattern, "targets": [n.topic_arn]}
+    want = {"state": "ENABLED", "event_pattern": n.central_event_pattern,
+            "targets": [{"arn": n.topic_arn, "rewrites": False}]}
     try:
         rule = events.describe_rule(Name=n.central_rule_name, EventBusName=n.bus_name)
     except events.exceptions.ResourceNotFoundException:
         return failed(*args, want, None, f"rule {n.central_rule_name} is missing on {n.bus_name}")
-    targets = events.list_targets_by_rule(Rule=n.central_rule_name, EventBusName=n.bus_name)["Targets"]
+    pages = events.get_paginator("list_targets_by_rule").paginate(Rule=n.central_rule_name, EventBusName=n.bus_name)
+    targets = [t for page in pages for t in page["Targets"]]
     got = {"state": rule.get("State"), "event_pattern": _json(rule.get("EventPattern")),
-           "targets": [t.get("Arn") for t in targets]}
+           "targets": [_target(t, with_role=False) for t in targets]}
     if got != want:
         differ = [k for k in want if want[k] != got[k]]
-        return failed(*args, want, got, f"rule {n.central_rule_name}: {', '.join(differ)} differ")
-    return passed(*args, {"targets": got["targets"]})
+        rewritten = " (a target rewrites the event: Input, InputPath or InputTransformer)" if any(
+            t["rewrites"] for t in got["targets"]) else ""
+        return failed(*args, want, got, f"rule {n.central_rule_name}: {', '.join(differ)} differ{rewritten}")
+    return passed(*args, {"targets": [t["arn"] for t in got["targets"]]})
 
 
 def check_topic(n: NotificationsEntry, client: Callable[[str], Any]) -> CheckResult:
@@ -111,8 +131,15 @@ def check_topic(n: NotificationsEntry, client: Callable[[str], Any]) -> CheckRes
     return passed(*args, {"topic": n.topic_arn})
 
 
+def _filter_policy(client: Callable[[str], Any], subscription_arn: str) -> Any:
+    """A subscription's FilterPolicy (SNS GetSubscriptionAttributes), None when it has none."""
+    attributes = client("sns").get_subscription_attributes(SubscriptionArn=subscription_arn)["Attributes"]
+    return _json(attributes.get("FilterPolicy")) or None
+
+
 def subscription_checks(n: NotificationsEntry, client: Callable[[str], Any]) -> Checks:
-    """One check per planned subscriber, sharing one ListSubscriptionsByTopic walk."""
+    """One check per planned subscriber and one for subscribers the plan does not list, sharing one
+    (paginated) ListSubscriptionsByTopic walk."""
     cache: dict[str, list[dict[str, Any]]] = {}
 
     def live() -> list[dict[str, Any]]:
@@ -133,13 +160,40 @@ def subscription_checks(n: NotificationsEntry, client: Callable[[str], Any]) -> 
             if not found:
                 return failed(*key, sub.protocol, None, f"no {sub.protocol} subscription for planned subscriber "
                               f"{key[0].rsplit(':', 1)[1]} on {n.topic_name}; apply the notifications stack")
-            if all(s.get("SubscriptionArn") == PENDING for s in found):
+            confirmed = [s["SubscriptionArn"] for s in found if s.get("SubscriptionArn") not in (PENDING, None)]
+            if not confirmed:
                 return unverified(*key, f"{sub.protocol} subscriber {key[0].rsplit(':', 1)[1]} has not confirmed "
                                   "the subscription yet: nothing is delivered to it until the recipient confirms")
-            return passed(*key, {"confirmed": True})
+            filtered = {arn: f for arn in confirmed if (f := _filter_policy(client, arn)) is not None}
+            if filtered:
+                return failed(*key, {"FilterPolicy": None}, {"FilterPolicy": list(filtered.values())},
+                              f"{sub.protocol} subscriber {key[0].rsplit(':', 1)[1]} has a FilterPolicy: it hears "
+                              "only the findings the filter lets through; remove it (the plan sets none)")
+            return passed(*key, {"confirmed": True, "filter_policy": None})
 
         out.append((key, check))
+    planned = {(s.protocol, s.endpoint) for s in n.subscriptions}
+    key_extra: Key = (f"notifications-subscribers:{n.topic_name}", None, n.account_id, n.region)
+
+    def extra() -> CheckResult:
+        unplanned = [s for s in live() if (s.get("Protocol"), s.get("Endpoint")) not in planned]
+        if unplanned:
+            named = [f"{s.get('Protocol')} {_masked(s)}" for s in unplanned]
+            return failed(*key_extra, sorted(f"{p} {masked(Subscription(protocol=p, endpoint=e))}" for p, e in planned),
+                          named, f"{len(unplanned)} subscription(s) the plan does not list, each receiving every "
+                          f"finding: {', '.join(named)}; unsubscribe them or add them to notifications")
+        return passed(*key_extra, {"subscriptions": len(planned)})
+
+    out.append((key_extra, extra))
     return out
+
+
+def _masked(s: dict[str, Any]) -> str:
+    """An unplanned subscriber named as the report names planned ones (e-mail domain, https host)."""
+    protocol, endpoint = str(s.get("Protocol")), str(s.get("Endpoint"))
+    if protocol in ("email", "https"):
+        return masked(Subscription(protocol=protocol, endpoint=endpoint))
+    return endpoint  # sqs, lambda, ...: an ARN, no personal data
 
 
 def central_checks(manifest: Manifest, client: Callable[[str], Any]) -> Checks:
@@ -159,8 +213,9 @@ def check_member_rule(manifest: Manifest, account_id: str, region: str, events: 
     assert n is not None
     planned = next(r for r in n.member_rules if r.name == rule_name)
     args = (f"notifications-member:{rule_name}", None, account_id, region)
-    target = {"arn": n.bus_arn, "role": f"arn:aws:iam::{account_id}:role/{n.member_role}", "rewrites": False}
-    want = {"state": "ENABLED", "event_pattern": planned.event_pattern, "targets": [target]}
+    target = {"arn": n.bus_arn, "rewrites": False, "role": f"arn:aws:iam::{account_id}:role/{n.member_role}"}
+    want = {"state": "ENABLED", "event_pattern": for_account(planned.event_pattern, account_id, region),
+            "targets": [target]}
     try:
         rule = events.describe_rule(Name=rule_name)
     except events.exceptions.ResourceNotFoundException:
@@ -171,8 +226,7 @@ def check_member_rule(manifest: Manifest, account_id: str, region: str, events: 
     got = {
         "state": rule.get("State"),
         "event_pattern": _json(rule.get("EventPattern")),
-        "targets": [{"arn": t.get("Arn"), "role": t.get("RoleArn"),
-                     "rewrites": any(k in t for k in ("Input", "InputPath", "InputTransformer"))} for t in targets],
+        "targets": [_target(t) for t in targets],
     }
     if got != want:
         differ = [k for k in want if want[k] != got[k]]
@@ -210,6 +264,8 @@ def member_statements(manifest: Manifest, account_id: str) -> list[dict[str, Any
               [f"arn:aws:events:*:{account_id}:event-bus/{prefix}"]),
         _stmt("ReadNotificationTopic", ["sns:GetTopicAttributes", "sns:ListSubscriptionsByTopic"],
               [f"arn:aws:sns:*:{account_id}:{prefix}"]),
-        # DescribeOrganization supports no resource-level permission.
+        # DescribeOrganization and GetSubscriptionAttributes support no resource-level permission (Service
+        # Authorization Reference; parliament's copy of it lists no resource type for either).
         _stmt("ReadOrganizationOfTheBusAccount", ["organizations:DescribeOrganization"], ["*"]),
+        _stmt("ReadNotificationSubscriptionFilters", ["sns:GetSubscriptionAttributes"], ["*"]),
     ]
