@@ -290,6 +290,8 @@ def _describe(error: dict[str, Any]) -> list[str]:
     if kind == "string_type" and isinstance(value, (bool, int, float)):
         what = "a boolean" if isinstance(value, bool) else "a number"
         return [f"{path}: {excerpt(value)} was read as {what}, not text; quote it (see docs/governance-file.md)"]
+    if kind == "bool_type":
+        return [f"{path}: {excerpt(value)} is not a boolean; write true or false, unquoted"]
     if kind == "value_error":
         lines = []
         for line in msg.removeprefix("Value error, ").splitlines():

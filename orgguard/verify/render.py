@@ -20,7 +20,7 @@ def _short(value: object, limit: int = 160) -> str:
 
 def _detail(r: CheckResult) -> str:
     if r.status == "PASS":
-        return ""
+        return r.reason  # empty except where a passing check has something to show (VPC BPA exclusions)
     if r.reason:
         return r.reason
     return f"expected {_short(r.expected, 60)}, got {_short(r.actual, 60)}"

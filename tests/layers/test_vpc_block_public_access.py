@@ -170,7 +170,8 @@ def test_policy_writes_modes_with_underscores_and_locks_them_against_child_polic
     check = stack["data"]["aws_organizations_organization"]["vpc-bpa-organization"]["lifecycle"]["postcondition"]
     assert "DECLARATIVE_POLICY_EC2" in check[0]["condition"] and "enable-policy-type" in check[0]["error_message"]
     # Another declarative policy on the OU that sets VPC BPA (CT.EC2.PV.8 is one) stops the plan too.
-    (conflict,) = attachments[f"vpc-bpa-{WORKLOADS}"]["lifecycle"]["precondition"]
+    conflict, on_root = attachments[f"vpc-bpa-{WORKLOADS}"]["lifecycle"]["precondition"]
+    assert "data.aws_organizations_policy.vpc-bpa-attached-root" in on_root["condition"]
     assert f"data.aws_organizations_policy.vpc-bpa-attached-{WORKLOADS}" in conflict["condition"]
     assert conflict["error_message"].startswith(f"vpc_block_public_access.target_ous: {WORKLOADS} already has")
     listed = stack["data"]["aws_organizations_policies_for_target"][f"vpc-bpa-listed-{WORKLOADS}"]
@@ -353,3 +354,79 @@ def test_account_mode_with_only_the_layer_passes_terraform_validate(tmp_path: Pa
     assert manifest.roles == [] and manifest.vpc_block_public_access is not None
     result = _validate(out / "stacks" / manifest.stacks[0].name)
     assert result.returncode == 0, result.stderr
+
+
+# -- review findings (FIXBPA) --------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("value", ["no", "yes", "false", "off", 0, 1])
+def test_exclusions_allowed_accepts_only_true_or_false_not_a_quoted_word_or_number(value: Any) -> None:
+    """Old code read the quoted "no" as false (and "yes" or 1 as true): a typo flipped who may exempt VPCs."""
+    problems = _problems(_data(mode="block-ingress", target_ous=[WORKLOADS], exclusions_allowed=value))
+    assert problems == [
+        f"vpc_block_public_access.exclusions_allowed: {value!r} is not a boolean; write true or false, unquoted"
+    ], problems
+
+
+def test_report_says_any_account_admin_can_exempt_their_own_vpcs_and_the_verifier_lists_them(
+    org_plan: tuple[Manifest, Path],
+) -> None:
+    """Old code said only "allowed"; the plain words now say who can exempt what, and where to look."""
+    manifest, _ = org_plan
+    for fmt in ("markdown", "html"):
+        text = " ".join(render(manifest, fmt=fmt).split())
+        assert "any administrator of an account in scope can exempt their own VPCs and subnets" in text, fmt
+        assert "The verifier lists every exclusion per account and region (vpc-bpa-exclusions)" in text, fmt
+    strict = _with(manifest, exclusions_allowed=False)
+    assert "can exempt their own VPCs" not in render(strict, fmt="markdown")
+
+
+def test_report_cites_the_vpc_bpa_basics_page_beside_load_balancers_cloudfront_and_global_accelerator(
+    org_plan: tuple[Manifest, Path],
+) -> None:
+    """Old code claimed they "stop receiving internet traffic" with no source beside it."""
+    manifest, _ = org_plan
+    text = " ".join(render(manifest, fmt="markdown").split())
+    assert "stop receiving internet traffic" not in text
+    assert (
+        "CloudFront VPC origins and Global Accelerator (inbound) in subnets not excluded: the VPC User Guide's "
+        "“VPC BPA basics” page lists each of them as impacted by VPC BPA "
+        "(https://docs.aws.amazon.com/vpc/latest/userguide/security-vpc-bpa-basics.html)"
+    ) in text
+    assert "Gateway Load Balancer" not in text  # the page's copies disagree on it: not claimed
+
+
+def test_account_mode_report_says_the_owners_own_setting_is_overwritten_and_not_restored(tmp_path: Path) -> None:
+    """Old code said only that destroy sets off: an owner's block-bidirectional silently became block-ingress."""
+    manifest, _ = _synth(tmp_path, "acct-ingress", _data(ACCOUNT_EXAMPLE, mode="block-ingress"))
+    text = " ".join(render(manifest, fmt="markdown").split())
+    assert "Account mode overwrites the account's own setting" in text
+    assert "a block-bidirectional the account owner chose becomes block-ingress, which lets outbound" in text
+    assert "destroying it sets off, not what was there before" in text
+    assert "describe-vpc-block-public-access-options" in text
+
+
+def test_member_read_role_may_list_exclusions_and_stays_lint_clean(org_plan: tuple[Manifest, Path]) -> None:
+    """Old code granted only the options read, so the verifier could not list exclusions."""
+    manifest, _ = org_plan
+    member = iam.member_read_policy(manifest, "210000000001")
+    assert _lint(member) == []
+    actions = [a for s in member["Statement"] for a in s["Action"]]
+    assert "ec2:DescribeVpcBlockPublicAccessExclusions" in actions
+    off = manifest.model_copy(update={"vpc_block_public_access": None})
+    assert "VpcBlockPublicAccessExclusions" not in json.dumps(iam.member_read_policy(off, "210000000001"))
+
+
+def test_policy_attachment_also_refuses_a_vpc_bpa_policy_on_the_root(org_plan: tuple[Manifest, Path]) -> None:
+    """Old code read only the OU's own policies: one on the root reached the OU by inheritance unseen."""
+    manifest, out = org_plan
+    stack = next(s.name for s in manifest.stacks if s.kind == "org-management")
+    tf = json.loads((out / "stacks" / stack / "cdk.tf.json").read_text())
+    listed = tf["data"]["aws_organizations_policies_for_target"]
+    (root,) = [v for k, v in listed.items() if "listed-root" in k]
+    assert root["target_id"] == "${data.aws_organizations_organization.vpc-bpa-organization.roots[0].id}"
+    assert root["filter"] == "DECLARATIVE_POLICY_EC2"
+    attachment = tf["resource"]["aws_organizations_policy_attachment"][f"vpc-bpa-{WORKLOADS}"]
+    messages = [c["error_message"] for c in attachment["lifecycle"]["precondition"]]
+    root_line = "vpc_block_public_access.target_ous: the organization's root already has"
+    assert any(m.startswith(root_line) for m in messages)

@@ -67,8 +67,9 @@ def report_section(manifest: Manifest) -> LayerSection | None:
             "and subnet not excluded: no internet access at all, NAT gateways included (they need an internet "
             "gateway)."
         ),
-        "Internet-facing load balancers, CloudFront VPC origins and Global Accelerator in subnets not excluded "
-        "stop receiving internet traffic.",
+        "Internet-facing Network and Application Load Balancers, CloudFront VPC origins and Global Accelerator "
+        "(inbound) in subnets not excluded: the VPC User Guide's “VPC BPA basics” page lists each of them as "
+        f"impacted by VPC BPA ({SOURCE}).",
     ]
     not_blocked = [
         *(
@@ -91,6 +92,13 @@ def report_section(manifest: Manifest) -> LayerSection | None:
         ("Where", _where(entry, manifest)),
     ]
     notes = []
+    if entry.exclusions_allowed:
+        notes.append(
+            "Exclusions are allowed: any administrator of an account in scope can exempt their own VPCs and "
+            "subnets (CreateVpcBlockPublicAccessExclusion, allow-bidirectional lets internet traffic in and out "
+            "again), without asking anyone. The verifier lists every exclusion per account and region "
+            "(vpc-bpa-exclusions); review that list."
+        )
     if entry.organization_mode:
         facts += [
             ("Exclusions", "allowed (member accounts may exclude VPCs and subnets)" if entry.exclusions_allowed
@@ -111,6 +119,14 @@ def report_section(manifest: Manifest) -> LayerSection | None:
         notes.append(
             "Account mode: an account administrator can change the setting back (verify shows it); destroying "
             "the stack, or turning the layer off, sets the mode to off in that account and region."
+        )
+        notes.append(
+            f"Account mode overwrites the account's own setting: the apply sets {entry.mode} in each account and "
+            "region whatever was there before (a block-bidirectional the account owner chose becomes "
+            f"{entry.mode}{'' if entry.mode == 'block-bidirectional' else ', which lets outbound traffic out again'}"
+            "), and destroying it sets off, not what was there before. Provider 5.100.0 has no data source to "
+            "read the setting at plan time: record each account's current mode first (aws ec2 "
+            "describe-vpc-block-public-access-options, per region; docs/vending-pipelines.md)."
         )
     return LayerSection(
         anchor="vpc-block-public-access",

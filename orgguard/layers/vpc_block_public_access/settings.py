@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, field_validator
 
 # The same OU/root id pattern as orgguard.config.models.OuId (not imported: that module imports this one).
 OU_PATTERN = r"^(ou-[0-9a-z]{4,32}-[a-z0-9]{8,32}|r-[0-9a-z]{4,32})$"
@@ -36,7 +36,9 @@ class VpcBlockPublicAccess(BaseModel):
         "be one of organization.target_ous (the verifier checks the accounts of those OUs). Default: "
         "organization.target_ous",
     )
-    exclusions_allowed: bool = Field(
+    # Strict: only YAML true/false. A lax bool would read the quoted "no" or "off" as false and "yes" as
+    # true, so a typo'd or quoted value would silently flip who may exempt their VPCs.
+    exclusions_allowed: StrictBool = Field(
         True,
         description="Organization mode: whether member accounts may create VPC/subnet exclusions (made in the "
         "VPC owner's account). Account mode has no such switch (an account may always create exclusions), "

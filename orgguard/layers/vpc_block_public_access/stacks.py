@@ -28,13 +28,20 @@ TYPE_NOT_ENABLED = (
 )
 
 
-
-
 def conflict_message(ou: str) -> str:
     return (
         f"vpc_block_public_access.target_ous: {ou} already has another EC2 declarative policy that sets VPC Block "
         "Public Access (Control Tower's CT.EC2.PV.8 is one); configure one or the other: disable that control or "
         f"detach that policy, or remove {ou} from vpc_block_public_access.target_ous (docs/operators.md)"
+    )
+
+
+def root_conflict_message(ou: str) -> str:
+    return (
+        f"vpc_block_public_access.target_ous: the organization's root already has another EC2 declarative policy "
+        f"that sets VPC Block Public Access, and it reaches {ou} by inheritance (Control Tower's CT.EC2.PV.8 is "
+        "one); configure one or the other: detach that policy from the root, or set mode: off here "
+        "(docs/operators.md)"
     )
 
 
@@ -76,6 +83,19 @@ def place_organization_policy(scope: Construct, entry: VpcBpaEntry, provider: Te
         type=POLICY_TYPE,
         provider=provider,
     )
+    root_others = None
+    if any(not t.startswith("r-") for t in entry.target_ous):
+        # The root's policies reach every OU below it (the root id comes from the organization read above).
+        # Parent OUs between the root and a target OU are not read: provider 5.100.0 has no data source that
+        # returns an OU's parent (docs/operators.md); the verifier's per-account mode check still sees their effect.
+        root_listed = OrganizationsPoliciesForTarget(
+            scope, "vpc-bpa-listed-root", target_id="root", filter=POLICY_TYPE, provider=provider
+        )
+        # An override: a plain attribute value is escaped as a literal (`$${`), this one is a reference.
+        root_listed.add_override("target_id", f"${{{organization.address}.roots[0].id}}")
+        root_others = OrganizationsPolicyEach(
+            scope, "vpc-bpa-attached-root", ids_expression=f"{root_listed.address}.ids", provider=provider
+        )
     for target in entry.target_ous:
         # The OU's EC2 declarative policies, read at plan time: two on one setting merge into something neither
         # author chose (inheritance, orgs_manage_policies_inheritance_mgmt), so refuse to add ours to another.
@@ -88,10 +108,16 @@ def place_organization_policy(scope: Construct, entry: VpcBpaEntry, provider: Te
         attachment = _CheckedAttachment(
             scope, f"vpc-bpa-{target}", policy_id=policy.attr("id"), target_id=target, provider=provider
         )
-        attachment.set_conditions(
-            [Condition("precondition", no_other_policy_expression(others.address, entry.policy_name or ""),
-                       conflict_message(target))]
-        )
+        conditions = [
+            Condition("precondition", no_other_policy_expression(others.address, entry.policy_name or ""),
+                      conflict_message(target))
+        ]
+        if root_others is not None and not target.startswith("r-"):
+            conditions.append(
+                Condition("precondition", no_other_policy_expression(root_others.address, entry.policy_name or ""),
+                          root_conflict_message(target))
+            )
+        attachment.set_conditions(conditions)
 
 
 def place_account_options(scope: Construct, entry: VpcBpaEntry, region: str) -> None:

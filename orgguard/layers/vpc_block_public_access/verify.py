@@ -21,7 +21,11 @@ from orgguard.verify.result import GLOBAL_REGION, CheckResult, failed, passed
 
 CHECK = "vpc-block-public-access"
 POLICY_CHECK = "vpc-bpa-policy"
+EXCLUSIONS_CHECK = "vpc-bpa-exclusions"
 Key = tuple[str, str | None, str, str]
+# botocore ec2 VpcBlockPublicAccessExclusionState: these no longer exempt anything (failed, deleted, or disabled
+# because the policy stopped allowing exclusions); every other state counts as an exclusion in effect.
+NOT_IN_EFFECT = {"create-failed", "delete-complete", "disable-complete"}
 
 
 def expected_options(entry: VpcBpaEntry) -> dict[str, str]:
@@ -53,6 +57,52 @@ def check_options(t: Target, entry: VpcBpaEntry) -> CheckResult:
     )
 
 
+def list_exclusions(ec2: Any) -> list[dict[str, Any]]:
+    """Every exclusion of the account-region. botocore ships no paginator for this operation, so NextToken is
+    followed by hand (DescribeVpcBlockPublicAccessExclusionsResult.NextToken, MaxResults 5-1000)."""
+    out: list[dict[str, Any]] = []
+    kwargs: dict[str, Any] = {"MaxResults": 1000}
+    while True:
+        page = ec2.describe_vpc_block_public_access_exclusions(**kwargs)
+        out += page.get("VpcBlockPublicAccessExclusions") or []
+        token = page.get("NextToken")
+        if not token:
+            return out
+        kwargs["NextToken"] = token
+
+
+def check_exclusions(t: Target, entry: VpcBpaEntry) -> CheckResult:
+    """Who exempted what. An allowed exclusion is PASS with each one listed (id, VPC or subnet ARN, mode, state)
+    in the row: the plan permits it, but an account admin made it alone, so it is shown rather than hidden.
+    Under a plan that forbids exclusions, one in effect is a FAIL. UNVERIFIED is kept for what could not be
+    read, so an allowed exclusion does not turn every run's exit code into "unverified"."""
+    rows = [
+        {
+            "id": str(e.get("ExclusionId")),
+            "resource": str(e.get("ResourceArn")),
+            "mode": str(e.get("InternetGatewayExclusionMode")),
+            "state": str(e.get("State")),
+        }
+        for e in list_exclusions(t.client("ec2"))
+    ]
+    rows.sort(key=lambda r: r["id"])
+    active = [r for r in rows if r["state"] not in NOT_IN_EFFECT]
+    words = "; ".join(f"{r['id']} {r['resource']} {r['mode']} ({r['state']})" for r in active)
+    where = f"{t.account_id} {t.region}"
+    if active and entry.organization_mode and not entry.exclusions_allowed:
+        return failed(
+            EXCLUSIONS_CHECK, None, t.account_id, t.region, [], rows,
+            f"{where}: {len(active)} exclusion(s) in effect although the plan does not allow them: {words}",
+        )
+    result = passed(EXCLUSIONS_CHECK, None, t.account_id, t.region, rows)
+    if not active:
+        return result
+    return CheckResult(
+        result.check, None, t.account_id, t.region, "PASS", actual=rows,
+        reason=f"{where}: {len(active)} exclusion(s) allowed by the plan, made in this account: {words}",
+    )
+
+
 def in_scope(manifest: Manifest, facts: OrgFacts, account_id: str) -> bool:
     """Account mode: every vended account. Organization mode: accounts under one of the policy's OUs."""
     entry = manifest.vpc_block_public_access
@@ -68,7 +118,10 @@ def member_checks(t: Target) -> list[tuple[Key, Callable[[], CheckResult]]]:
     entry = t.manifest.vpc_block_public_access
     if entry is None or t.region not in entry.regions or not in_scope(t.manifest, t.org, t.account_id):
         return []
-    return [((CHECK, None, t.account_id, t.region), lambda: check_options(t, entry))]
+    return [
+        ((CHECK, None, t.account_id, t.region), lambda: check_options(t, entry)),
+        ((EXCLUSIONS_CHECK, None, t.account_id, t.region), lambda: check_exclusions(t, entry)),
+    ]
 
 
 def _vpc_bpa_block(content: Any) -> Any:
@@ -157,14 +210,15 @@ def caller_statements(manifest: Manifest) -> list[dict[str, Any]]:
 
 def member_statements(manifest: Manifest) -> list[dict[str, Any]]:
     """The read role in each member account. EC2 Describe* actions take no resource-level permission
-    (Service Authorization Reference, Amazon EC2: no resource type for DescribeVpcBlockPublicAccessOptions)."""
+    (Service Authorization Reference, Amazon EC2: no resource type for DescribeVpcBlockPublicAccessOptions;
+    the same for DescribeVpcBlockPublicAccessExclusions is UNCONFIRMED, like every EC2 Describe* action)."""
     if manifest.vpc_block_public_access is None:
         return []
     return [
         {
             "Sid": "ReadVpcBlockPublicAccess",
             "Effect": "Allow",
-            "Action": ["ec2:DescribeVpcBlockPublicAccessOptions"],
+            "Action": ["ec2:DescribeVpcBlockPublicAccessExclusions", "ec2:DescribeVpcBlockPublicAccessOptions"],
             "Resource": ["*"],
         }
     ]
