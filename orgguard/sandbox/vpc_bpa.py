@@ -13,13 +13,24 @@
   ModifyVpcBlockPublicAccessOptions is refused ("accounts in scope cannot use ModifyVpcBlockPublicAccessOptions",
   AWS Organizations User Guide, declarative policy syntax, VPC BPA). The error code AWS returns is not
   documented; `OperationNotPermitted` is the sandbox's own choice.
+- EC2 `CreateVpcBlockPublicAccessExclusion` / `DescribeVpcBlockPublicAccessExclusions` /
+  `DeleteVpcBlockPublicAccessExclusion`, shaped like botocore's ec2 model (`VpcBlockPublicAccessExclusion`:
+  exclusionId, internetGatewayExclusionMode allow-bidirectional | allow-egress, resourceArn, state,
+  creationTimestamp, lastUpdateTimestamp, deletionTimestamp, tagSet; Describe pages with NextToken and
+  MaxResults 5-1000). Exactly one of VpcId / SubnetId, which must exist in that account and region. Create is
+  refused where the account's effective declarative policy sets `exclusions_allowed` disabled ("accounts in
+  scope cannot use ... CreateVpcBlockPublicAccessExclusion", same User Guide page); that error's code and
+  words are the sandbox's own (`OperationNotPermitted`), AWS does not document them. Delete leaves the
+  exclusion listed as delete-complete (a state of the model; how long AWS lists it is not documented).
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import json
+import sys
 import threading
+import time
 import uuid
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
@@ -41,6 +52,8 @@ _XMLNS = "http://ec2.amazonaws.com/doc/2016-11-15/"
 _LOCK = threading.Lock()
 OPTIONS: dict[tuple[str, str], dict[str, str]] = {}  # (account, region) -> the account's own setting
 _CTX: dict[str, ServerContext] = {}
+EXCLUSION_MODES = ("allow-bidirectional", "allow-egress")  # botocore ec2: InternetGatewayExclusionMode
+EXCLUSIONS: dict[tuple[str, str], dict[str, dict[str, Any]]] = {}  # (account, region) -> id -> exclusion
 
 
 def _now() -> str:
@@ -158,6 +171,107 @@ class _Api:
         return _xml("ModifyVpcBlockPublicAccessOptions", options(account, region))
 
 
+def _exclusion_xml(item: dict[str, Any]) -> str:
+    fields = "".join(f"<{k}>{escape(str(v))}</{k}>" for k, v in item.items() if k != "tags" and v is not None)
+    tags = "".join(
+        f"<item><key>{escape(t['Key'])}</key><value>{escape(t.get('Value', ''))}</value></item>"
+        for t in item.get("tags", [])
+    )
+    return f"{fields}<tagSet>{tags}</tagSet>"
+
+
+def _one_exclusion_xml(action: str, item: dict[str, Any]) -> str:
+    return (
+        f'<{action}Response xmlns="{_XMLNS}"><requestId>{uuid.uuid4()}</requestId>'
+        f"<vpcBlockPublicAccessExclusion>{_exclusion_xml(item)}</vpcBlockPublicAccessExclusion></{action}Response>"
+    )
+
+
+def _list_param(api: Any, plural: str, singular: str) -> list[Any]:
+    value = api._get_param(plural) or api._get_param(singular) or []
+    return value if isinstance(value, list) else [value]
+
+
+class _Exclusions:
+    def create_vpc_block_public_access_exclusion(self: Any) -> str:
+        mode = self._get_param("InternetGatewayExclusionMode")
+        vpc_id, subnet_id = self._get_param("VpcId"), self._get_param("SubnetId")
+        if mode not in EXCLUSION_MODES:
+            raise EC2ClientError(
+                "InvalidParameterValue",
+                f"InternetGatewayExclusionMode {mode!r} is not one of {', '.join(EXCLUSION_MODES)}",
+            )
+        if bool(vpc_id) == bool(subnet_id):
+            raise EC2ClientError("InvalidParameterCombination", "Specify exactly one of VpcId and SubnetId.")
+        account, region = self.current_account, self.region
+        if (effective_policy(account) or {}).get("exclusions_allowed") == "disabled":
+            raise EC2ClientError(
+                "OperationNotPermitted",
+                "VPC Block Public Access exclusions are not allowed by a declarative policy for this account.",
+            )
+        if vpc_id:
+            self.ec2_backend.get_vpc(vpc_id)  # InvalidVpcID.NotFound, as moto answers for a missing VPC
+            resource = f"arn:aws:ec2:{region}:{account}:vpc/{vpc_id}"
+        else:
+            self.ec2_backend.get_subnet(subnet_id)
+            resource = f"arn:aws:ec2:{region}:{account}:subnet/{subnet_id}"
+        tags = [
+            t
+            for spec in _list_param(self, "TagSpecifications", "TagSpecification")
+            if isinstance(spec, dict)
+            for t in (spec.get("Tags") or spec.get("Tag") or [])
+        ]
+        now = _now()
+        item: dict[str, Any] = {
+            "exclusionId": f"exclusion-{uuid.uuid4().hex[:17]}",
+            "internetGatewayExclusionMode": mode,
+            "resourceArn": resource,
+            "state": "create-complete",
+            "creationTimestamp": now,
+            "lastUpdateTimestamp": now,
+            "tags": tags,
+        }
+        with _LOCK:
+            EXCLUSIONS.setdefault((account, region), {})[item["exclusionId"]] = item
+        return _one_exclusion_xml("CreateVpcBlockPublicAccessExclusion", item)
+
+    def describe_vpc_block_public_access_exclusions(self: Any) -> str:
+        if self._get_param("Filters") or self._get_param("Filter"):
+            raise EC2ClientError("InvalidParameterValue", "the sandbox does not emulate Filters here")
+        wanted = set(_list_param(self, "ExclusionIds", "ExclusionId"))
+        size = int(self._get_param("MaxResults") or 1000)
+        if not 5 <= size <= 1000:
+            raise EC2ClientError("InvalidParameterValue", "MaxResults must be between 5 and 1000")
+        with _LOCK:
+            items = sorted(
+                (dict(e) for e in EXCLUSIONS.get((self.current_account, self.region), {}).values()),
+                key=lambda e: (e["creationTimestamp"], e["exclusionId"]),
+            )
+        if wanted:
+            items = [e for e in items if e["exclusionId"] in wanted]
+        start = int(self._get_param("NextToken") or 0)
+        page, more = items[start : start + size], start + size < len(items)
+        body = "".join(f"<item>{_exclusion_xml(e)}</item>" for e in page)
+        token = f"<nextToken>{start + size}</nextToken>" if more else ""
+        return (
+            f'<DescribeVpcBlockPublicAccessExclusionsResponse xmlns="{_XMLNS}"><requestId>{uuid.uuid4()}</requestId>'
+            f"<vpcBlockPublicAccessExclusionSet>{body}</vpcBlockPublicAccessExclusionSet>{token}"
+            "</DescribeVpcBlockPublicAccessExclusionsResponse>"
+        )
+
+    def delete_vpc_block_public_access_exclusion(self: Any) -> str:
+        exclusion_id = self._get_param("ExclusionId")
+        with _LOCK:
+            item = EXCLUSIONS.get((self.current_account, self.region), {}).get(exclusion_id)
+            if item is None or item["state"] == "delete-complete":
+                raise EC2ClientError(
+                    "InvalidVpcBlockPublicAccessExclusionId.NotFound", f"The exclusion {exclusion_id} does not exist"
+                )
+            item.update(state="delete-complete", lastUpdateTimestamp=_now(), deletionTimestamp=_now())
+            item = dict(item)
+        return _one_exclusion_xml("DeleteVpcBlockPublicAccessExclusion", item)
+
+
 def _policy_init(original: Callable[..., None]) -> Callable[..., None]:
     """moto builds a policy's ARN per type and refuses the others: build this type's ARN too."""
 
@@ -186,6 +300,32 @@ def _checked_attach(original: Callable[..., None]) -> Callable[..., None]:
     return attach_policy
 
 
+# A retried CreatePolicy (same name, type, description and content) within this window is answered with the
+# policy the first try created: the sandbox's own transport on 127.0.0.1 is what loses a response under load,
+# and both the provider (max_retries) and boto3 retry a create whose answer they never saw. AWS would answer
+# DuplicatePolicyException; the sandbox deviates on purpose and says so in its log (docs/sandbox.md).
+RETRY_WINDOW_S = 120.0
+_CREATED: dict[str, float] = {}  # policy id -> monotonic time of its creation
+
+
+def _idempotent_create(original: Callable[..., dict[str, Any]]) -> Callable[..., dict[str, Any]]:
+    def create_policy(self: Any, **kwargs: Any) -> dict[str, Any]:
+        same = next((p for p in self.policies if p.name == kwargs.get("Name")), None)
+        if same is not None and _CREATED.get(same.id, -1e9) > time.monotonic() - RETRY_WINDOW_S and (
+            same.type, same.description, same.content
+        ) == (kwargs.get("Type"), kwargs.get("Description"), kwargs.get("Content")):
+            print(f"sandbox: CreatePolicy {same.name!r} repeated with the same request; answered with {same.id} "
+                  "(a retried create, not a second policy)", file=sys.stderr, flush=True)
+            return same.describe()
+        created = original(self, **kwargs)
+        _CREATED[created["Policy"]["PolicySummary"]["Id"]] = time.monotonic()
+        return created
+
+    create_policy.orgguard_retry_safe = True  # type: ignore[attr-defined]  # wraps organizations_ext's patch
+    create_policy.orgguard_patched = True  # type: ignore[attr-defined]
+    return create_policy
+
+
 def install(ctx: ServerContext) -> None:
     _CTX["ctx"] = ctx
     for types in (FakeRoot.SUPPORTED_POLICY_TYPES, FakePolicy.SUPPORTED_POLICY_TYPES):
@@ -195,5 +335,13 @@ def install(ctx: ServerContext) -> None:
         FakePolicy.__init__ = _policy_init(FakePolicy.__init__)  # type: ignore[method-assign]
     if not getattr(OrganizationsBackend.attach_policy, "orgguard_patched", False):
         OrganizationsBackend.attach_policy = _checked_attach(OrganizationsBackend.attach_policy)  # type: ignore[method-assign]
+    if not getattr(OrganizationsBackend.create_policy, "orgguard_retry_safe", False):
+        OrganizationsBackend.create_policy = _idempotent_create(OrganizationsBackend.create_policy)  # type: ignore[method-assign]
     for name in ("describe_vpc_block_public_access_options", "modify_vpc_block_public_access_options"):
         setattr(EC2Response, name, getattr(_Api, name))
+    for name in (
+        "create_vpc_block_public_access_exclusion",
+        "describe_vpc_block_public_access_exclusions",
+        "delete_vpc_block_public_access_exclusion",
+    ):
+        setattr(EC2Response, name, getattr(_Exclusions, name))

@@ -7,13 +7,17 @@ from __future__ import annotations
 import os
 import shutil
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from orgguard.layers.vpc_block_public_access.entry import content_text, policy_content
+from orgguard.layers.vpc_block_public_access.verify import check_exclusions
 from orgguard.sandbox import Sandbox
 from orgguard.verify import verify
+from orgguard.verify.render import render_table
 from tests.layers.test_vpc_block_public_access_sandbox import POLICY_TYPE, _in, _mine, _org_plan, _refused
 
 pytestmark = pytest.mark.skipif(shutil.which("terraform") is None, reason="terraform is not installed")
@@ -42,11 +46,17 @@ def test_organization_plan_applies_with_real_terraform_and_verifies_per_account_
         Content=content_text(policy_content("block-bidirectional", False)),
     )["Policy"]["PolicySummary"]
     orgs.attach_policy(PolicyId=pv8["Id"], TargetId=sb.org.ous["workloads"])
+    # The same policy on the root reaches the OU by inheritance: refused too, in the same plan (the old stack
+    # read only the OU's own policies, so a root-attached one went unseen).
+    orgs.attach_policy(PolicyId=pv8["Id"], TargetId=sb.org.root_id)
     refusal = _refused(sb, tmp_path / "out", management)
     workloads_ou = sb.org.ous["workloads"]
     assert f"vpc_block_public_access.target_ous: {workloads_ou} already has another EC2 declarative" in refusal
+    assert "vpc_block_public_access.target_ous: the organization's root already has another EC2 declarative" in refusal
+    assert f"reaches {workloads_ou} by inheritance" in refusal
     assert [p["Name"] for p in orgs.list_policies(Filter=POLICY_TYPE)["Policies"]] == ["aws-guardrails-pv8"]
     orgs.detach_policy(PolicyId=pv8["Id"], TargetId=sb.org.ous["workloads"])
+    orgs.detach_policy(PolicyId=pv8["Id"], TargetId=sb.org.root_id)
     sb.apply(tmp_path / "out", stacks=[management])  # only the stack holding the policy: the rest is not at stake
 
     home, workloads = sb.org.home_region, _in(sb, "workloads")
@@ -74,3 +84,39 @@ def test_organization_plan_applies_with_real_terraform_and_verifies_per_account_
     assert {(r.account_id, r.status) for r in failed} == {(a, "FAIL") for a in workloads}
     assert "mode seen off, expected block-ingress" in failed[0].reason and failed[0].account_id in failed[0].reason
     orgs.attach_policy(PolicyId=ours["Id"], TargetId=sb.org.ous["workloads"])
+
+    # A member admin exempts its own VPC (the plan allows exclusions): the verifier lists it per account and
+    # region instead of passing silently; under a plan that forbids exclusions the same read is a FAIL.
+    member = workloads[0]
+    ec2 = sb.session(member, home).client("ec2")
+    vpc = ec2.create_vpc(CidrBlock="10.7.0.0/16")["Vpc"]["VpcId"]
+    exclusion = ec2.create_vpc_block_public_access_exclusion(
+        VpcId=vpc, InternetGatewayExclusionMode="allow-bidirectional"
+    )["VpcBlockPublicAccessExclusion"]["ExclusionId"]
+    report = verify(manifest, session=sb.session(), workers=4, progress=False, manifest_dir=tmp_path / "out")
+    rows = {r.account_id: r for r in report.results if r.check == "vpc-bpa-exclusions"}
+    assert set(rows) == set(workloads) and {r.status for r in rows.values()} == {"PASS"}
+    assert rows[member].actual == [
+        {"id": exclusion, "resource": f"arn:aws:ec2:{home}:{member}:vpc/{vpc}", "mode": "allow-bidirectional",
+         "state": "create-complete"}
+    ]
+    assert f"{member} {home}: 1 exclusion(s) allowed by the plan" in rows[member].reason
+    assert exclusion in render_table(report)
+    entry = manifest.vpc_block_public_access
+    assert entry is not None
+    strict = check_exclusions(_Target(ec2, member, home), entry.model_copy(update={"exclusions_allowed": False}))
+    assert strict.status == "FAIL" and exclusion in strict.reason and "does not allow them" in strict.reason
+    ec2.delete_vpc_block_public_access_exclusion(ExclusionId=exclusion)
+
+
+@dataclass(frozen=True)
+class _Target:
+    """What check_exclusions reads of a verifier target: a real sandbox client, the account and the region."""
+
+    ec2: Any
+    account_id: str
+    region: str
+
+    def client(self, service: str) -> Any:
+        assert service == "ec2"
+        return self.ec2

@@ -114,6 +114,15 @@ def test_sandbox_declarative_policy_follows_the_rules_docs_sandbox_md_lists(tmp_
         assert _options(fresh, workload, region)["InternetGatewayBlockMode"] == "block-bidirectional"
         listed = orgs.list_policies_for_target(TargetId=org.ous["workloads"], Filter=POLICY_TYPE)["Policies"]
         assert [p["Name"] for p in listed] == ["strict"]
+        # The strict policy says exclusions disabled: the account cannot exempt its own VPC (docs/sandbox.md).
+        member = fresh.session(workload, region).client("ec2")
+        vpc = member.create_vpc(CidrBlock="10.9.0.0/16")["Vpc"]["VpcId"]
+        with pytest.raises(ClientError) as no_exclusion:
+            member.create_vpc_block_public_access_exclusion(
+                VpcId=vpc, InternetGatewayExclusionMode="allow-bidirectional"
+            )
+        assert no_exclusion.value.response["Error"]["Code"] == "OperationNotPermitted"
+        assert member.describe_vpc_block_public_access_exclusions()["VpcBlockPublicAccessExclusions"] == []
 
 
 def _org_plan(sb: Sandbox, work: Path) -> tuple[Manifest, str]:
@@ -132,3 +141,71 @@ def test_plan_stops_with_one_line_when_the_policy_type_is_not_enabled(sb: Sandbo
     refusal = _refused(sb, tmp_path / "out", management)
     assert "aws organizations enable-policy-type --root-id <r-...> --policy-type DECLARATIVE_POLICY_EC2" in refusal
     assert sb.session().client("organizations").list_policies(Filter=POLICY_TYPE)["Policies"] == []
+
+
+def test_sandbox_exclusions_are_created_listed_page_by_page_and_deleted_like_the_botocore_model(sb: Sandbox) -> None:
+    """Old sandbox answered NotImplemented: an account outside any policy exempts VPCs and subnets; the verifier's
+    reader follows NextToken (botocore has no paginator for it) and a deleted one stays listed as delete-complete."""
+    from orgguard.layers.vpc_block_public_access.verify import list_exclusions
+
+    account, region = _in(sb, "sandboxes")[0], sb.org.home_region
+    ec2 = sb.session(account, region).client("ec2")
+    vpcs = [ec2.create_vpc(CidrBlock=f"10.{i}.0.0/16")["Vpc"]["VpcId"] for i in range(5)]
+    subnet = ec2.create_subnet(VpcId=vpcs[0], CidrBlock="10.0.1.0/24")["Subnet"]["SubnetId"]
+    made = [
+        ec2.create_vpc_block_public_access_exclusion(VpcId=v, InternetGatewayExclusionMode="allow-bidirectional")[
+            "VpcBlockPublicAccessExclusion"
+        ]
+        for v in vpcs
+    ]
+    made.append(
+        ec2.create_vpc_block_public_access_exclusion(
+            SubnetId=subnet, InternetGatewayExclusionMode="allow-egress",
+            TagSpecifications=[
+                {"ResourceType": "vpc-block-public-access-exclusion", "Tags": [{"Key": "k", "Value": "v"}]}
+            ],
+        )["VpcBlockPublicAccessExclusion"]
+    )
+    assert made[0]["ResourceArn"] == f"arn:aws:ec2:{region}:{account}:vpc/{vpcs[0]}"
+    assert (made[-1]["ResourceArn"], made[-1]["State"]) == (
+        f"arn:aws:ec2:{region}:{account}:subnet/{subnet}", "create-complete"
+    )
+    first = ec2.describe_vpc_block_public_access_exclusions(MaxResults=5)
+    assert len(first["VpcBlockPublicAccessExclusions"]) == 5 and first["NextToken"]
+    rest = ec2.describe_vpc_block_public_access_exclusions(MaxResults=5, NextToken=first["NextToken"])
+    assert len(rest["VpcBlockPublicAccessExclusions"]) == 1 and "NextToken" not in rest
+    assert sorted(e["ExclusionId"] for e in list_exclusions(ec2)) == sorted(e["ExclusionId"] for e in made)
+    one = ec2.describe_vpc_block_public_access_exclusions(ExclusionIds=[made[-1]["ExclusionId"]])
+    assert one["VpcBlockPublicAccessExclusions"][0]["Tags"] == [{"Key": "k", "Value": "v"}]
+    for bad, code in (
+        ({"VpcId": vpcs[0], "SubnetId": subnet}, "InvalidParameterCombination"),
+        ({"VpcId": "vpc-0000000000000000f"}, "InvalidVpcID.NotFound"),
+    ):
+        with pytest.raises(ClientError) as refused:
+            ec2.create_vpc_block_public_access_exclusion(InternetGatewayExclusionMode="allow-bidirectional", **bad)
+        assert refused.value.response["Error"]["Code"] == code
+    gone = ec2.delete_vpc_block_public_access_exclusion(ExclusionId=made[0]["ExclusionId"])
+    assert gone["VpcBlockPublicAccessExclusion"]["State"] == "delete-complete"
+    assert len(list_exclusions(ec2)) == 6
+    for e in made[1:]:
+        ec2.delete_vpc_block_public_access_exclusion(ExclusionId=e["ExclusionId"])  # leave the shared sandbox clean
+
+
+def test_sandbox_answers_a_retried_identical_create_policy_with_the_first_policy(sb: Sandbox) -> None:
+    """A create whose answer the client lost is retried by the SDK (the provider's max_retries, boto3's legacy
+    retries); old sandbox answered the retry DuplicatePolicyException, which failed an apply once under load.
+    The same name with anything else different is still a duplicate, as AWS answers it."""
+    orgs = sb.session().client("organizations")
+    request = {"Name": "retried", "Description": "t", "Type": "TAG_POLICY", "Content": '{"tags":{}}'}
+    first = orgs.create_policy(**request)["Policy"]["PolicySummary"]
+    again = orgs.create_policy(**request)["Policy"]["PolicySummary"]
+    assert again["Id"] == first["Id"]
+    assert [p["Id"] for p in orgs.list_policies(Filter="TAG_POLICY")["Policies"] if p["Name"] == "retried"] == [
+        first["Id"]
+    ]
+    with pytest.raises(ClientError) as duplicate:
+        orgs.create_policy(**{**request, "Content": '{"tags":{"a":{}}}'})
+    assert duplicate.value.response["Error"]["Code"] == "DuplicatePolicyException"
+    log = (sb.workdir / "sandbox.log").read_text()
+    assert f"CreatePolicy 'retried' repeated with the same request; answered with {first['Id']}" in log
+    orgs.delete_policy(PolicyId=first["Id"])
