@@ -9,10 +9,11 @@ from __future__ import annotations
 import io
 import json
 import re
+import sys
 import threading
 import time
 import uuid
-from collections import Counter
+from collections import Counter, OrderedDict
 from collections.abc import Callable, Iterable
 from typing import Any
 from urllib.parse import parse_qs
@@ -24,6 +25,58 @@ _ROLE_ARN = re.compile(r"^arn:aws[\w-]*:iam::(\d{12}):role/(?:.*/)?([^/]+)$")
 
 StartResponse = Callable[..., Any]
 WsgiApp = Callable[[dict[str, Any], StartResponse], Iterable[bytes]]
+
+# Every attempt of one SDK call carries the same invocation id (botocore handlers.add_retry_headers; the Go SDK v2
+# the provider uses sends Amz-Sdk-Invocation-Id the same way); a new call gets a new one.
+_INVOCATION_HEADERS = ("HTTP_AMZ_SDK_INVOCATION_ID",)
+REPLAY_MAX_ENTRIES = 4096
+REPLAY_MAX_BYTES = 32 * 1024 * 1024
+
+
+class ReplayCache:
+    """The successful answer of each SDK call, replayed to a retry of that same call.
+
+    Why: on 127.0.0.1 under load the client can lose an answer the sandbox already sent (the connection drops
+    after the request was handled); the provider (max_retries) and boto3 then retry a create that happened, and
+    moto answers AlreadyExists/Duplicate, failing an apply AWS would not have failed for a transport reason. Only an
+    attempt of the same call (same invocation id) is replayed: a separate call, even an identical one, reaches moto
+    and gets AWS's answer. Bounded in entries and bytes (oldest dropped first).
+    """
+
+    def __init__(self, max_entries: int = REPLAY_MAX_ENTRIES, max_bytes: int = REPLAY_MAX_BYTES) -> None:
+        self._answers: OrderedDict[str, tuple[str, list, bytes]] = OrderedDict()
+        self._bytes = 0
+        self._max_entries, self._max_bytes = max_entries, max_bytes
+        self._lock = threading.Lock()
+        self.replayed = 0
+
+    def get(self, invocation: str) -> tuple[str, list, bytes] | None:
+        with self._lock:
+            answer = self._answers.get(invocation)
+            if answer is not None:
+                self.replayed += 1
+            return answer
+
+    def put(self, invocation: str, answer: tuple[str, list, bytes]) -> None:
+        size = len(answer[2])
+        if size > self._max_bytes:
+            return
+        with self._lock:
+            if invocation in self._answers:
+                return
+            self._answers[invocation] = answer
+            self._bytes += size
+            while len(self._answers) > self._max_entries or self._bytes > self._max_bytes:
+                _, old = self._answers.popitem(last=False)
+                self._bytes -= len(old[2])
+
+
+def invocation_id(environ: dict[str, Any]) -> str | None:
+    for key in _INVOCATION_HEADERS:
+        value = environ.get(key)
+        if value:
+            return str(value)
+    return None
 
 
 class SandboxState:
@@ -142,6 +195,7 @@ class SandboxMiddleware:
         }
         # Services moto lacks entirely, answered here: signing name -> handler(environ, body, account, region)
         self.services: dict[str, Callable[[dict[str, Any], bytes, str, str], tuple[str, list, bytes]]] = {}
+        self.replay = ReplayCache()
 
     def _reset(self, environ: dict[str, Any], body: bytes) -> dict[str, Any]:
         self.state.reset_stats()
@@ -191,6 +245,34 @@ class SandboxMiddleware:
     def __call__(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
         if environ.get("PATH_INFO", "").startswith(CONTROL_PREFIX):
             return self._answer_control(environ, start_response)
+        invocation = invocation_id(environ)
+        if invocation is None:
+            return self._dispatch(environ, start_response)
+        answer = self.replay.get(invocation)
+        if answer is not None:
+            status, headers, data = answer
+            print(f"sandbox: {_action(environ, _read_body(environ))} retried (amz-sdk-invocation-id {invocation}); "
+                  "answered with its first attempt's response", file=sys.stderr, flush=True)
+            start_response(status, headers)
+            return [data]
+        captured: dict[str, Any] = {}
+
+        def capture(status: str, headers: list, exc_info: Any = None) -> Any:
+            captured["status"], captured["headers"] = status, headers
+            return start_response(status, headers, exc_info) if exc_info else start_response(status, headers)
+
+        chunks = self._dispatch(environ, capture)
+        try:
+            data = b"".join(chunks)
+        finally:
+            close = getattr(chunks, "close", None)
+            if close is not None:
+                close()
+        if str(captured.get("status", "")).startswith("2"):
+            self.replay.put(invocation, (captured["status"], list(captured["headers"]), data))
+        return [data]
+
+    def _dispatch(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
         body = _read_body(environ)
         match = _CREDENTIAL.search(environ.get("HTTP_AUTHORIZATION", ""))
         key, region, service = match.groups() if match else ("", "", "")

@@ -28,7 +28,6 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import sys
 import threading
 import uuid
 from collections.abc import Callable
@@ -37,9 +36,8 @@ from xml.sax.saxutils import escape
 
 from moto.ec2.exceptions import EC2ClientError
 from moto.ec2.responses import EC2Response
-from moto.organizations.exceptions import DuplicatePolicyException, PolicyTypeNotEnabledException
+from moto.organizations.exceptions import PolicyTypeNotEnabledException
 from moto.organizations.models import FakePolicy, FakeRoot, OrganizationsBackend, organizations_backends
-from moto.organizations.responses import OrganizationsResponse
 
 if TYPE_CHECKING:
     from orgguard.sandbox.server import ServerContext
@@ -300,46 +298,6 @@ def _checked_attach(original: Callable[..., None]) -> Callable[..., None]:
     return attach_policy
 
 
-# A retried CreatePolicy is answered with the policy its first attempt created. Only a retry of the same SDK
-# call counts: every attempt of one call carries the same `amz-sdk-invocation-id` header (botocore
-# handlers.add_retry_headers; the Go SDK v2 the provider uses sends Amz-Sdk-Invocation-Id the same way), so two
-# separate creates of one name (two stacks, two tests) still get DuplicatePolicyException, as AWS answers. Why:
-# the sandbox's own transport on 127.0.0.1 can lose a response under load, and both the provider (max_retries)
-# and boto3 retry a create whose answer they never saw. AWS would answer the retry DuplicatePolicyException
-# too; the sandbox deviates on purpose, and says so in its log (docs/sandbox.md).
-_CREATED_BY: dict[tuple[str, str], str] = {}  # (invocation id, policy name) -> policy id
-
-
-def _invocation_id(headers: Any) -> str | None:
-    for key in ("amz-sdk-invocation-id", "Amz-Sdk-Invocation-Id"):
-        value = headers.get(key) if headers is not None else None
-        if value:
-            return str(value)
-    return None
-
-
-def _retry_safe_create(original: Callable[[Any], str]) -> Callable[[Any], str]:
-    def create_policy(self: Any) -> str:
-        invocation, name = _invocation_id(self.headers), str(self.request_params.get("Name"))
-        try:
-            body = original(self)
-        except DuplicatePolicyException:
-            with _LOCK:
-                first = _CREATED_BY.get((invocation, name)) if invocation else None
-            if first is None:
-                raise
-            print(f"sandbox: CreatePolicy {name!r} retried (amz-sdk-invocation-id {invocation}); answered with "
-                  f"{first}, the policy its first attempt created", file=sys.stderr, flush=True)
-            return json.dumps(self.organizations_backend.describe_policy(PolicyId=first))
-        if invocation:
-            with _LOCK:
-                _CREATED_BY[(invocation, name)] = json.loads(body)["Policy"]["PolicySummary"]["Id"]
-        return body
-
-    create_policy.orgguard_retry_safe = True  # type: ignore[attr-defined]
-    return create_policy
-
-
 def install(ctx: ServerContext) -> None:
     _CTX["ctx"] = ctx
     for types in (FakeRoot.SUPPORTED_POLICY_TYPES, FakePolicy.SUPPORTED_POLICY_TYPES):
@@ -349,8 +307,6 @@ def install(ctx: ServerContext) -> None:
         FakePolicy.__init__ = _policy_init(FakePolicy.__init__)  # type: ignore[method-assign]
     if not getattr(OrganizationsBackend.attach_policy, "orgguard_patched", False):
         OrganizationsBackend.attach_policy = _checked_attach(OrganizationsBackend.attach_policy)  # type: ignore[method-assign]
-    if not getattr(OrganizationsResponse.create_policy, "orgguard_retry_safe", False):
-        OrganizationsResponse.create_policy = _retry_safe_create(OrganizationsResponse.create_policy)  # type: ignore[method-assign]
     for name in ("describe_vpc_block_public_access_options", "modify_vpc_block_public_access_options"):
         setattr(EC2Response, name, getattr(_Api, name))
     for name in (

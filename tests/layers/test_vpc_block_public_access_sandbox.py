@@ -189,31 +189,3 @@ def test_sandbox_exclusions_are_created_listed_page_by_page_and_deleted_like_the
     assert len(list_exclusions(ec2)) == 6
     for e in made[1:]:
         ec2.delete_vpc_block_public_access_exclusion(ExclusionId=e["ExclusionId"])  # leave the shared sandbox clean
-
-
-def test_sandbox_answers_a_retried_create_policy_with_the_policy_its_first_attempt_created(sb: Sandbox) -> None:
-    """A create whose answer the client lost is retried by the SDK (the provider's max_retries, boto3's retries),
-    each attempt with the same amz-sdk-invocation-id; old sandbox answered the retry DuplicatePolicyException, which
-    is how a lost response fails an apply. A second, separate create of the same name is still a duplicate."""
-    orgs = sb.session().client("organizations")
-    invocation = {"id": "11111111-2222-4333-8444-555555555555"}
-
-    def same_invocation(request: Any, **_: Any) -> None:
-        request.headers["amz-sdk-invocation-id"] = invocation["id"]
-
-    orgs.meta.events.register("before-send.organizations.CreatePolicy", same_invocation)
-    request = {"Name": "retried", "Description": "t", "Type": "TAG_POLICY", "Content": '{"tags":{}}'}
-    first = orgs.create_policy(**request)["Policy"]["PolicySummary"]
-    again = orgs.create_policy(**request)["Policy"]["PolicySummary"]  # the same call's second attempt
-    assert again["Id"] == first["Id"]
-    assert [p["Id"] for p in orgs.list_policies(Filter="TAG_POLICY")["Policies"] if p["Name"] == "retried"] == [
-        first["Id"]
-    ]
-    invocation["id"] = "66666666-7777-4888-9999-000000000000"  # a new call, identical request: AWS's answer
-    with pytest.raises(ClientError) as duplicate:
-        orgs.create_policy(**request)
-    assert duplicate.value.response["Error"]["Code"] == "DuplicatePolicyException"
-    log = (sb.workdir / "sandbox.log").read_text()
-    assert f"CreatePolicy 'retried' retried (amz-sdk-invocation-id 11111111-2222-4333-8444-555555555555); answered " \
-        f"with {first['Id']}" in log
-    orgs.delete_policy(PolicyId=first["Id"])

@@ -10,6 +10,7 @@ from botocore.config import Config
 from botocore.exceptions import ClientError
 
 from orgguard.sandbox import Sandbox, SandboxError
+from orgguard.sandbox.middleware import ReplayCache
 from orgguard.sandbox.terraform import MAX_RETRIES, apply_levels, is_transport_failure, override
 
 
@@ -102,3 +103,60 @@ def test_a_remote_state_backend_is_replaced_by_local_state_in_the_sandbox() -> N
     }
     assert override(stack, "http://127.0.0.1:1")["terraform"] == {"backend": {"local": {"path": "terraform.tfstate"}}}
     assert "terraform" not in override({"provider": {"aws": [{}]}}, "http://127.0.0.1:1")
+
+
+def _same_invocation(client, operation: str, invocation: dict[str, str]) -> None:
+    def pin(request, **_) -> None:
+        request.headers["amz-sdk-invocation-id"] = invocation["id"]
+
+    client.meta.events.register(f"before-send.{client.meta.service_model.service_name}.{operation}", pin)
+
+
+def test_a_retried_create_is_answered_with_its_first_attempts_response_and_a_new_call_is_not(
+    sandbox: Sandbox,
+) -> None:
+    """A create whose answer the client lost is retried by the SDK (the provider's max_retries, boto3's retries),
+    every attempt with the same amz-sdk-invocation-id. Before: the retry reached moto and got
+    DuplicatePolicyException / EntityAlreadyExists, failing an apply (fresh-clone suite run, SCP CreatePolicy).
+    A separate call, even an identical one, still gets AWS's answer."""
+    orgs = sandbox.session().client("organizations")
+    invocation = {"id": "11111111-2222-4333-8444-555555555555"}
+    _same_invocation(orgs, "CreatePolicy", invocation)
+    request = {"Name": "retried", "Description": "t", "Type": "TAG_POLICY", "Content": '{"tags":{}}'}
+    first = orgs.create_policy(**request)["Policy"]["PolicySummary"]
+    again = orgs.create_policy(**request)["Policy"]["PolicySummary"]  # the same call's second attempt
+    assert again["Id"] == first["Id"]
+    assert [p["Id"] for p in orgs.list_policies(Filter="TAG_POLICY")["Policies"] if p["Name"] == "retried"] == [
+        first["Id"]
+    ]
+    invocation["id"] = "66666666-7777-4888-9999-000000000000"  # a new call, identical request: AWS's answer
+    with pytest.raises(ClientError) as duplicate:
+        orgs.create_policy(**request)
+    assert duplicate.value.response["Error"]["Code"] == "DuplicatePolicyException"
+    orgs.delete_policy(PolicyId=first["Id"])
+
+    iam = sandbox.session().client("iam")  # any service: IAM's query protocol, a global create
+    pinned = {"id": "77777777-2222-4333-8444-555555555555"}
+    _same_invocation(iam, "CreateRole", pinned)
+    trust = '{"Version":"2012-10-17","Statement":[]}'
+    made = iam.create_role(RoleName="retried-role", AssumeRolePolicyDocument=trust)["Role"]
+    assert iam.create_role(RoleName="retried-role", AssumeRolePolicyDocument=trust)["Role"]["Arn"] == made["Arn"]
+    pinned["id"] = "88888888-2222-4333-8444-555555555555"
+    with pytest.raises(ClientError) as exists:
+        iam.create_role(RoleName="retried-role", AssumeRolePolicyDocument=trust)
+    assert exists.value.response["Error"]["Code"] == "EntityAlreadyExists"
+    iam.delete_role(RoleName="retried-role")
+    log = (sandbox.workdir / "sandbox.log").read_text()
+    assert "CreatePolicy retried (amz-sdk-invocation-id 11111111-2222-4333-8444-555555555555)" in log
+    assert "CreateRole retried (amz-sdk-invocation-id 77777777-2222-4333-8444-555555555555)" in log
+
+
+def test_the_replay_cache_is_bounded_in_entries_and_bytes() -> None:
+    cache = ReplayCache(max_entries=3, max_bytes=10)
+    for i in range(5):
+        cache.put(str(i), ("200 OK", [], b"ab"))
+    assert [cache.get(str(i)) is not None for i in range(5)] == [False, False, True, True, True]
+    cache.put("big", ("200 OK", [], b"x" * 11))  # larger than the whole budget: never kept
+    assert cache.get("big") is None
+    cache.put("nine", ("200 OK", [], b"x" * 9))  # fits only by dropping the older answers
+    assert cache.get("nine") is not None and cache.get("4") is None
