@@ -22,14 +22,15 @@ import boto3
 import yaml
 from botocore.exceptions import ClientError
 
+from orgguard.controls import CATALOG
 from orgguard.errors import SandboxError
 from orgguard.manifest import Manifest
 from orgguard.runbooks.sg_revoke import PORTS_PARAMETER
 
 ROOT = Path(__file__).resolve().parent.parent
 POLICY_TYPE = "DECLARATIVE_POLICY_EC2"
-ALL_PROTOCOLS = "restricted-ports-all-protocols"
-ECS_HARDENING = ("ecs-containers-nonprivileged", "ecs-no-environment-secrets", "ecs-task-network-mode-not-host")
+# The catalog's opt-in controls (off unless a governance file enables them): the demo turns every one on.
+OPT_IN = tuple(c for c in CATALOG.values() if not c.default_enabled)
 # Check kinds of the opt-in layers and controls the demo turns on, marked in the verify summary.
 NEW_KINDS = ("vpc-block-public-access", "vpc-bpa-policy", "notifications-")
 
@@ -65,15 +66,13 @@ def _overlay(text: str, audit_account: str) -> tuple[str, list[str]]:
     data["vpc_block_public_access"] = {"mode": "block-ingress"}
     data["notifications"] = {"account_id": audit_account, "email": ["secops@example.com"]}
     controls = data.setdefault("controls", {})
-    controls[ALL_PROTOCOLS] = {"enabled": True, "remediation": "manual"}
-    for control in ECS_HARDENING:
-        controls[control] = {"enabled": True}
+    for control in OPT_IN:
+        controls[control.id] = {"enabled": True}  # at its default remediation (manual or off: approval-only)
     said = [
         "vpc_block_public_access: {mode: block-ingress} (an EC2 declarative policy on the target OUs)",
         f"notifications: {{account_id: {audit_account} (the audit/delegated-admin account), "
         "email: [secops@example.com]}",
-        f"controls.{ALL_PROTOCOLS}: enabled, remediation manual (periodic VPC_SG_PORT_RESTRICTION_CHECK)",
-        f"controls: {', '.join(ECS_HARDENING)} enabled (ECS task-definition rules, report-only)",
+        *(f"controls.{c.id}: enabled, remediation {c.default_remediation} ({c.title})" for c in OPT_IN),
     ]
     return yaml.safe_dump(data, sort_keys=False), said
 
@@ -268,10 +267,10 @@ def run(workdir: Path, config: Path, workers: int) -> int:
             for kind, c in sorted(kinds.items()):
                 new = "  (opt-in layer)" if kind.startswith(NEW_KINDS) else ""
                 print(f"  {kind:<26} {c['PASS']:>4} PASS {c['FAIL']:>3} FAIL {c['UNVERIFIED']:>3} UNVERIFIED{new}")
-            for control in (ALL_PROTOCOLS, *ECS_HARDENING):  # opt-in controls: their rows within the kinds above
-                rows = [r for r in report.results if r.control == control]
+            for control in OPT_IN:  # opt-in controls: their rows within the kinds above
+                rows = [r for r in report.results if r.control == control.id]
                 done = sum(1 for r in rows if r.status == "PASS")
-                print(f"  {control:<33} {done:>4} PASS {len(rows) - done:>3} other  (opt-in control)")
+                print(f"  {control.id:<33} {done:>4} PASS {len(rows) - done:>3} other  (opt-in control)")
             for r in report.results:
                 if r.status != "PASS":
                     print(f"  {r.status} {r.check} {r.control or '-'} {r.account_id} {r.region}: {r.reason}")
@@ -294,7 +293,10 @@ def run(workdir: Path, config: Path, workers: int) -> int:
         ok &= shown
 
         _say("notifications: a NON_COMPLIANT finding in a member reaches the central bus and topic")
-        all_protocols = next(c for c in manifest.controls if c.id == ALL_PROTOCOLS)
+        # The opt-in control that restricts ports through the SG runbook: the all-protocols one, which sees UDP.
+        opt_in = {c.id for c in OPT_IN}
+        all_protocols = next(c for c in manifest.controls
+                             if c.id in opt_in and PORTS_PARAMETER in c.remediation.parameters)
         ok &= _show_notification(sb, manifest, governed[-1], all_protocols.rule.name)
 
         _say("canary: open rules must be closed, every other rule must survive")
