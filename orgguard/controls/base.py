@@ -7,6 +7,7 @@ the package scan in orgguard/controls/__init__.py finds it, so nothing else list
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -35,6 +36,26 @@ class OffByDefaultSettings(ControlSettings):
     """
 
     enabled: bool = Field(False, description="Deploy this control's detection rule (off unless set true)")
+
+
+def check_port_list(value: Any, *, lowest: int, noun: str) -> list[int]:
+    """A governance file's port list, or ValueError with one line per bad entry (`@[i]: ...`) naming the fix.
+
+    One home for the rule every port-taking control shares: integers (not booleans) in lowest..65535, no repeats.
+    """
+    problems, seen = [], set()
+    for i, port in enumerate(value):
+        if isinstance(port, bool) or not isinstance(port, int):
+            problems.append(f"@[{i}]: {port!r} is not a port number (an integer {lowest}-65535)")
+        elif not lowest <= port <= 65535:
+            problems.append(f"@[{i}]: {port} is not {noun}")
+        elif port in seen:
+            problems.append(f"@[{i}]: port {port} is listed twice; remove the repeat")
+        else:
+            seen.add(port)
+    if problems:
+        raise ValueError("\n".join(problems))
+    return value
 
 
 @dataclass(frozen=True)

@@ -6,7 +6,7 @@ from typing import Any, Literal
 
 from pydantic import Field, field_validator
 
-from orgguard.controls.base import Control, ControlSettings, managed_rule
+from orgguard.controls.base import Control, ControlSettings, check_port_list, managed_rule
 from orgguard.manifest import Mappings, RuleSpec
 from orgguard.runbooks.sg_revoke import PORTS_PARAMETER, SG_REVOKE
 
@@ -58,19 +58,7 @@ class CommonPortsSettings(ControlSettings):
             return value
         if not isinstance(value, list) or not value:
             raise ValueError("must be a port profile name or a non-empty list of TCP ports")
-        problems, seen = [], set()
-        for i, port in enumerate(value):
-            if isinstance(port, bool) or not isinstance(port, int):
-                problems.append(f"@[{i}]: {port!r} is not a port number (an integer 1-65535)")
-            elif not 1 <= port <= 65535:
-                problems.append(f"@[{i}]: {port} is not a TCP port (1-65535)")
-            elif port in seen:
-                problems.append(f"@[{i}]: port {port} is listed twice; remove the repeat")
-            else:
-                seen.add(port)
-        if problems:
-            raise ValueError("\n".join(problems))
-        return value
+        return check_port_list(value, lowest=1, noun="a TCP port (1-65535)")
 
     def port_list(self) -> list[int]:
         return list(PORT_PROFILES[self.ports]) if isinstance(self.ports, str) else list(self.ports)

@@ -12,7 +12,7 @@ from typing import Any, Literal, get_args
 
 from pydantic import Field, field_validator, model_validator
 
-from orgguard.controls.base import Control, ControlSettings, OffByDefaultSettings, managed_rule
+from orgguard.controls.base import Control, ControlSettings, OffByDefaultSettings, check_port_list, managed_rule
 from orgguard.manifest import ExecutionFrequency, Mappings, RuleSpec
 from orgguard.runbooks.sg_revoke import PORTS_PARAMETER, PROTOCOLS_PARAMETER, SG_REVOKE
 
@@ -60,19 +60,7 @@ class AllProtocolsSettings(OffByDefaultSettings):
     def _check_ports(cls, value: Any) -> Any:
         if not isinstance(value, list) or not value:
             raise ValueError("must be a non-empty list of port numbers (0-65535), e.g. [22, 3389]")
-        problems, seen = [], set()
-        for i, port in enumerate(value):
-            if isinstance(port, bool) or not isinstance(port, int):
-                problems.append(f"@[{i}]: {port!r} is not a port number (an integer 0-65535)")
-            elif not 0 <= port <= 65535:
-                problems.append(f"@[{i}]: {port} is not a port number (0-65535, the rule's valid range)")
-            elif port in seen:
-                problems.append(f"@[{i}]: port {port} is listed twice; remove the repeat")
-            else:
-                seen.add(port)
-        if problems:
-            raise ValueError("\n".join(problems))
-        return value
+        return check_port_list(value, lowest=0, noun="a port number (0-65535, the rule's valid range)")
 
     @field_validator("frequency", mode="before")
     @classmethod
