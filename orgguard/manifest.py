@@ -143,7 +143,7 @@ class ConformancePackEntry(_Model):
 class StackSetEntry(_Model):
     name: str
     region: str = Field(description="Region the StackSet is administered from (home region)")
-    purpose: Literal["roles", "documents"]
+    purpose: Literal["roles", "documents", "notifications"]
     permission_model: Literal["SERVICE_MANAGED"] = "SERVICE_MANAGED"
     call_as: Literal["SELF", "DELEGATED_ADMIN"]
     target_ous: list[str]

@@ -75,6 +75,10 @@ class Names:
     def documents_stackset(self) -> str:
         return self._name("documents")
 
+    def notifications_stackset(self) -> str:
+        """The member forwarding rules (organization mode), kept out of the documents StackSet's size budget."""
+        return self._name("notifications")
+
     def scp(self) -> str:
         """The protection SCP's base name (split policies add a suffix)."""
         return self._name("protect-guardrails")

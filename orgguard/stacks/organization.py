@@ -58,7 +58,11 @@ class OrgGlobalStack(TerraformStack):
             allowed_account_ids=[org.deployer_account_id],
             default_tags=default_tags(plan),
         )
+        instances: list[CloudformationStackSetInstance] = []
         for entry in m.stack_sets:
+            # The notification rules target the <prefix>-notify role the roles StackSet creates, and take over
+            # rule names the documents StackSet held before they moved (a create before that update removes
+            # them would collide): every earlier StackSet's instances first.
             stack_set = CloudformationStackSet(
                 self,
                 f"stackset-{entry.purpose}",
@@ -76,9 +80,10 @@ class OrgGlobalStack(TerraformStack):
                     region_concurrency_type="PARALLEL",
                 ),
                 provider=provider,
+                depends_on=list(instances) if entry.purpose == "notifications" else None,
             )
             for region in entry.regions:
-                CloudformationStackSetInstance(
+                instance = CloudformationStackSetInstance(
                     self,
                     f"stackset-{entry.purpose}-{region}",
                     stack_set_name=stack_set.name_ref,
@@ -91,6 +96,7 @@ class OrgGlobalStack(TerraformStack):
                     ),
                     provider=provider,
                 )
+                instances.append(instance)
         if not org.delegated_admin_account_id:  # else the org-management stack holds them
             place_management_pieces(self, plan, provider)
 

@@ -152,11 +152,9 @@ def check(plan: Plan) -> None:
                 "or set a control's remediation to off"
             )
         elif size > TEMPLATE_BODY_MAX:
-            notify = m.notifications is not None and what == documents_stack_set
             problems.append(
                 f"controls: the {what} is {size} bytes, over AWS's {TEMPLATE_BODY_MAX}-byte TemplateBody limit"
-                + (" (notifications add their member rules to it)" if notify else "")
-                + "; disable a control, or set its remediation to off, to make it smaller"
+                "; disable a control, or set its remediation to off, to make it smaller"
             )
     # Deduplicate: every region repeats the same pack problem.
     unique = list(dict.fromkeys(problems))

@@ -332,8 +332,8 @@ def build_plan(gov: Governance, config_file: Path, config_text: str) -> Plan:
                     template_file=f"templates/{name}.yaml",
                 )
             )
-        if docs or notifications:
-            body = templates.documents_stackset(docs, fast_path_entry, notifications)
+        if docs:
+            body = templates.documents_stackset(docs, fast_path_entry)
             name = names.documents_stackset()
             plan.stackset_templates[name] = body
             stack_sets.append(
@@ -344,6 +344,22 @@ def build_plan(gov: Governance, config_file: Path, config_text: str) -> Plan:
                     call_as=call_as,
                     target_ous=list(org.target_ous),
                     regions=list(org.regions),
+                    template_sha256=sha256(body),
+                    template_file=f"templates/{name}.yaml",
+                )
+            )
+        if notifications:  # its own StackSet, applied after the roles one (orgguard/stacks/organization.py)
+            body = templates.notifications_stackset(notifications)
+            name = names.notifications_stackset()
+            plan.stackset_templates[name] = body
+            stack_sets.append(
+                StackSetEntry(
+                    name=name,
+                    region=org.home_region,
+                    purpose="notifications",
+                    call_as=call_as,
+                    target_ous=list(org.target_ous),
+                    regions=list(notifications.regions),
                     template_sha256=sha256(body),
                     template_file=f"templates/{name}.yaml",
                 )

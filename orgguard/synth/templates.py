@@ -71,13 +71,20 @@ def roles_stackset(roles: list[RoleEntry]) -> str:
     return _env().get_template("roles-stackset.yaml.j2").render(version=__version__, roles=roles)
 
 
-def documents_stackset(
-    documents: list[Document], fast_path: FastPathEntry | None, notifications: NotificationsEntry | None = None
-) -> str:
-    """The runbook documents and, with the fast path, one EventBridge rule + target per route; with
-    notifications, the member rules forwarding to the central bus (orgguard/layers/notifications)."""
+def documents_stackset(documents: list[Document], fast_path: FastPathEntry | None) -> str:
+    """The runbook documents and, with the fast path, one EventBridge rule + target per route."""
     return (
         _env()
         .get_template("documents-stackset.yaml.j2")
-        .render(version=__version__, documents=documents, fast_path=fast_path, notifications=notifications)
+        .render(version=__version__, documents=documents, fast_path=fast_path)
+    )
+
+
+def notifications_stackset(notifications: NotificationsEntry) -> str:
+    """The member rules forwarding to the central bus (orgguard/layers/notifications), in a StackSet of their
+    own so they take nothing from the documents template's 51,200 bytes (the approved exemptions live there)."""
+    return (
+        _env()
+        .get_template("notifications-stackset.yaml.j2")
+        .render(version=__version__, notifications=notifications)
     )

@@ -1,10 +1,11 @@
 """The notifications layer as synthesized: off means absent, the patterns catch what they should (checked with
 the repository's reference EventBridge matcher), the Terraform validates against the real provider, the
-StackSet carries the member rules within AWS's size limit, every policy is least privilege and lints clean,
-the SCP protects the member rules and role, and bad input is refused one line per problem."""
+member rules get a StackSet of their own (the documents one stays as without them), every policy is least
+privilege and lints clean, the SCP protects the member rules and role, and bad input is refused one line per problem."""
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import shutil
@@ -16,6 +17,7 @@ import pytest
 import yaml
 from parliament import analyze_policy_string
 
+from orgguard.demo import _overlay
 from orgguard.iam.evaluate import Decision, Request, scp_decision
 from orgguard.layers.notifications.patterns import for_account as pattern_for_account
 from orgguard.manifest import Manifest, ManifestError, for_account, load_manifest
@@ -190,7 +192,7 @@ def test_the_sandbox_matcher_agrees_on_the_rule_arn_prefix(org: Manifest) -> Non
 
 
 def test_the_stackset_fills_the_rule_arn_prefix_per_account_with_fn_sub(org_out: Path, org: Manifest) -> None:
-    body = yaml.safe_load((org_out / "templates" / "orgguard-documents.yaml").read_text())
+    body = yaml.safe_load((org_out / "templates" / "orgguard-notifications.yaml").read_text())
     (finding,) = [r["Properties"] for r in body["Resources"].values()
                   if r["Type"] == "AWS::Events::Rule" and r["Properties"]["Name"] == "orgguard-notify-findings"]
     assert finding["EventPattern"]["detail"]["configRuleARN"] == [{"prefix": {"Fn::Sub": (
@@ -282,14 +284,16 @@ def test_the_central_stack_applies_first_and_every_other_stack_waits_for_it(org:
     assert all(s.depends_on == ["orgguard-notifications"] for s in acct.stacks if s.kind == "account")
 
 
-def test_member_rules_travel_in_the_documents_stackset_within_the_size_limit(org_out: Path, org: Manifest) -> None:
-    path = org_out / "templates" / "orgguard-documents.yaml"
+def test_member_rules_travel_in_their_own_stackset_which_lints_clean(org_out: Path, org: Manifest) -> None:
+    path = org_out / "templates" / "orgguard-notifications.yaml"
     body = path.read_text()
     size = len(body.encode())
-    print(f"documents StackSet with notifications: {size} bytes, headroom {TEMPLATE_BODY_MAX - size}")
+    print(f"notifications StackSet: {size} bytes, headroom {TEMPLATE_BODY_MAX - size}")
     assert size <= TEMPLATE_BODY_MAX
     resources = yaml.safe_load(body)["Resources"]
-    rules = {r["Properties"]["Name"]: r["Properties"] for r in resources.values() if r["Type"] == "AWS::Events::Rule"}
+    assert {r["Type"] for r in resources.values()} == {"AWS::Events::Rule"}
+    rules = {r["Properties"]["Name"]: r["Properties"] for r in resources.values()}
+    assert sorted(rules) == sorted(r.name for r in org.notifications.member_rules)
     for planned in org.notifications.member_rules:
         props = rules[planned.name]
         assert props["EventPattern"] == planned.cloudformation_pattern() and props["State"] == "ENABLED"
@@ -302,6 +306,58 @@ def test_member_rules_travel_in_the_documents_stackset_within_the_size_limit(org
     assert lint.returncode == 0, lint.stdout + lint.stderr
     roles = yaml.safe_load((org_out / "templates" / "orgguard-roles.yaml").read_text())["Resources"]
     assert "OrgguardNotify" in roles
+
+
+def test_the_documents_template_is_what_it_is_without_notifications(org_out: Path, tmp_path: Path) -> None:
+    """The member rules took ~2 KB of the documents template, whose 51,200 bytes the approved exemptions share."""
+    off = tmp_path / "off"
+    synthesize(EXAMPLE, off)
+    name = "templates/orgguard-documents.yaml"
+    assert (org_out / name).read_bytes() == (off / name).read_bytes()
+    assert not (off / "templates" / "orgguard-notifications.yaml").exists()
+
+
+def test_the_notifications_stackset_is_recorded_like_the_documents_one(org_out: Path, org: Manifest) -> None:
+    sets = {s.purpose: s for s in org.stack_sets}
+    mine, docs = sets["notifications"], sets["documents"]
+    assert mine.name == "orgguard-notifications" and mine.template_file == "templates/orgguard-notifications.yaml"
+    assert mine.template_sha256 == hashlib.sha256((org_out / mine.template_file).read_bytes()).hexdigest()
+    assert (mine.region, mine.call_as, mine.target_ous, mine.regions) == (
+        docs.region, docs.call_as, docs.target_ous, docs.regions)
+
+
+def test_the_notifications_stackset_deploys_like_the_documents_one_after_the_roles(org_out: Path) -> None:
+    """Same auto-deployment, preferences and targets; created after the roles StackSet's instances (its rules
+    name the <prefix>-notify role) and the documents ones (which held these rule names before: no collision)."""
+    res = json.loads((org_out / "stacks" / "orgguard-org-global" / "cdk.tf.json").read_text())["resource"]
+    sets, instances = res["aws_cloudformation_stack_set"], res["aws_cloudformation_stack_set_instance"]
+    mine, docs = sets["stackset-notifications"], sets["stackset-documents"]
+    differ = {k for k in {*mine, *docs} if mine.get(k) != docs.get(k)}
+    assert differ == {"//", "name", "description", "template_body", "depends_on"}, differ  # //: cdktf metadata
+    assert sorted(mine["depends_on"]) == sorted(
+        f"aws_cloudformation_stack_set_instance.{k}" for k in instances if not k.startswith("stackset-notifications")
+    )
+    assert "aws_cloudformation_stack_set_instance.stackset-roles-us-east-1" in mine["depends_on"]
+    for region in ("us-east-1", "eu-west-1", "ap-northeast-1"):
+        a, b = instances[f"stackset-notifications-{region}"], instances[f"stackset-documents-{region}"]
+        assert {k: v for k, v in a.items() if k not in ("//", "stack_set_name")} == {
+            k: v for k, v in b.items() if k not in ("//", "stack_set_name")}
+        assert a["stack_set_name"] == "${aws_cloudformation_stack_set.stackset-notifications.name}"
+
+
+def test_every_layer_on_leaves_room_for_29_exemptions(tmp_path: Path) -> None:
+    """With the demo's opt-in layers and notifications on, the documents template held ~12 exemptions when the
+    member rules rode in it; now 29 (measured; 30 overflows)."""
+    text, _ = _overlay(EXAMPLE.read_text(), CENTRAL)
+    data = yaml.safe_load(text)
+    known = data["exemptions"]["known"][0]
+    data["exemptions"]["known"] = [{**known, "security_group_id": f"sg-{i:017x}"} for i in range(29)]
+    path = tmp_path / "g.yaml"
+    path.write_text(yaml.safe_dump(data, sort_keys=False))
+    manifest = synthesize(path, tmp_path / "out")
+    assert manifest.notifications is not None
+    size = len((tmp_path / "out" / "templates" / "orgguard-documents.yaml").read_bytes())
+    assert size <= TEMPLATE_BODY_MAX
 
 
 def test_account_mode_places_the_member_rules_in_the_regional_module(account_out: Path) -> None:

@@ -1,7 +1,8 @@
 """Terraform of the notifications layer: the central stack, and the member rules account mode places.
 
-Organization mode carries the member rules in the documents StackSet and the member role in the roles
-StackSet (orgguard/synth/cfn/*.j2), like the fast path, so accounts vended later get them too.
+Organization mode carries the member rules in a StackSet of their own (<prefix>-notifications, applied after
+the roles StackSet, which holds the member role; orgguard/synth/cfn/*.j2), so accounts vended later get them
+too and the documents StackSet's 51,200-byte template keeps its room for the approved exemptions.
 """
 
 from __future__ import annotations
