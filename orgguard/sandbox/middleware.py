@@ -31,44 +31,67 @@ WsgiApp = Callable[[dict[str, Any], StartResponse], Iterable[bytes]]
 _INVOCATION_HEADERS = ("HTTP_AMZ_SDK_INVOCATION_ID",)
 REPLAY_MAX_ENTRIES = 4096
 REPLAY_MAX_BYTES = 32 * 1024 * 1024
+REPLAY_WAIT_S = 120.0
 
 
 class ReplayCache:
     """The successful answer of each SDK call, replayed to a retry of that same call.
 
-    Why: on 127.0.0.1 under load the client can lose an answer the sandbox already sent (the connection drops
-    after the request was handled); the provider (max_retries) and boto3 then retry a create that happened, and
-    moto answers AlreadyExists/Duplicate, failing an apply AWS would not have failed for a transport reason. Only an
+    Why: on 127.0.0.1 under load the client can lose an answer the sandbox already sent, or give up waiting for one
+    the sandbox is still working on; the provider (max_retries) and boto3 then retry a create that happened, and moto
+    answers AlreadyExists/Duplicate, failing an apply AWS would not have failed for a transport reason. Only an
     attempt of the same call (same invocation id) is replayed: a separate call, even an identical one, reaches moto
-    and gets AWS's answer. Bounded in entries and bytes (oldest dropped first).
+    and gets AWS's answer. A retry that arrives while the first attempt is still running waits for it (bounded).
+    Bounded in entries and bytes (oldest dropped first).
     """
 
-    def __init__(self, max_entries: int = REPLAY_MAX_ENTRIES, max_bytes: int = REPLAY_MAX_BYTES) -> None:
+    def __init__(
+        self, max_entries: int = REPLAY_MAX_ENTRIES, max_bytes: int = REPLAY_MAX_BYTES, wait_s: float = REPLAY_WAIT_S
+    ) -> None:
         self._answers: OrderedDict[str, tuple[str, list, bytes]] = OrderedDict()
+        self._running: dict[str, threading.Event] = {}
         self._bytes = 0
-        self._max_entries, self._max_bytes = max_entries, max_bytes
+        self._max_entries, self._max_bytes, self._wait_s = max_entries, max_bytes, wait_s
         self._lock = threading.Lock()
         self.replayed = 0
 
-    def get(self, invocation: str) -> tuple[str, list, bytes] | None:
+    def claim(self, invocation: str) -> tuple[tuple[str, list, bytes] | None, bool]:
+        """(the answer to replay, or None; whether this attempt is the one that runs and records the answer)."""
         with self._lock:
             answer = self._answers.get(invocation)
             if answer is not None:
                 self.replayed += 1
-            return answer
+                return answer, False
+            running = self._running.get(invocation)
+            if running is None:
+                self._running[invocation] = threading.Event()
+                return None, True
+        running.wait(self._wait_s)  # an earlier attempt of this call is still being answered
+        with self._lock:
+            answer = self._answers.get(invocation)
+            if answer is not None:
+                self.replayed += 1
+            return answer, False
+
+    def finish(self, invocation: str, answer: tuple[str, list, bytes] | None) -> None:
+        """Record the running attempt's answer (None: not successful, nothing to replay) and wake its retries."""
+        with self._lock:
+            if answer is not None and len(answer[2]) <= self._max_bytes and invocation not in self._answers:
+                self._answers[invocation] = answer
+                self._bytes += len(answer[2])
+                while len(self._answers) > self._max_entries or self._bytes > self._max_bytes:
+                    _, old = self._answers.popitem(last=False)
+                    self._bytes -= len(old[2])
+            running = self._running.pop(invocation, None)
+        if running is not None:
+            running.set()
+
+    def get(self, invocation: str) -> tuple[str, list, bytes] | None:
+        with self._lock:
+            return self._answers.get(invocation)
 
     def put(self, invocation: str, answer: tuple[str, list, bytes]) -> None:
-        size = len(answer[2])
-        if size > self._max_bytes:
-            return
-        with self._lock:
-            if invocation in self._answers:
-                return
-            self._answers[invocation] = answer
-            self._bytes += size
-            while len(self._answers) > self._max_entries or self._bytes > self._max_bytes:
-                _, old = self._answers.popitem(last=False)
-                self._bytes -= len(old[2])
+        self.finish(invocation, answer)
 
 
 def invocation_id(environ: dict[str, Any]) -> str | None:
@@ -248,28 +271,34 @@ class SandboxMiddleware:
         invocation = invocation_id(environ)
         if invocation is None:
             return self._dispatch(environ, start_response)
-        answer = self.replay.get(invocation)
+        answer, owner = self.replay.claim(invocation)
         if answer is not None:
             status, headers, data = answer
             print(f"sandbox: {_action(environ, _read_body(environ))} retried (amz-sdk-invocation-id {invocation}); "
                   "answered with its first attempt's response", file=sys.stderr, flush=True)
             start_response(status, headers)
             return [data]
+        if not owner:  # the first attempt failed (nothing to replay): this attempt gets moto's own answer
+            return self._dispatch(environ, start_response)
         captured: dict[str, Any] = {}
 
         def capture(status: str, headers: list, exc_info: Any = None) -> Any:
             captured["status"], captured["headers"] = status, headers
             return start_response(status, headers, exc_info) if exc_info else start_response(status, headers)
 
-        chunks = self._dispatch(environ, capture)
+        recorded: tuple[str, list, bytes] | None = None
         try:
-            data = b"".join(chunks)
+            chunks = self._dispatch(environ, capture)
+            try:
+                data = b"".join(chunks)
+            finally:
+                close = getattr(chunks, "close", None)
+                if close is not None:
+                    close()
+            if str(captured.get("status", "")).startswith("2"):
+                recorded = (captured["status"], list(captured["headers"]), data)
         finally:
-            close = getattr(chunks, "close", None)
-            if close is not None:
-                close()
-        if str(captured.get("status", "")).startswith("2"):
-            self.replay.put(invocation, (captured["status"], list(captured["headers"]), data))
+            self.replay.finish(invocation, recorded)
         return [data]
 
     def _dispatch(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:

@@ -143,11 +143,24 @@ def is_transport_failure(output: str) -> bool:
     return any(marker in text for marker in TRANSPORT_ERRORS)
 
 
+# A re-run after a transport failure that meets one of these met a create whose answer the failed attempt lost:
+# it is not in the state, so the re-run created it again (AWS's answer to a second create of one name).
+ALREADY_EXISTS_MARKERS = ("alreadyexists", "duplicate", "already exists")
+
+
 def _run_retrying(args: list[str], cwd: Path, env: dict[str, str], stack: str) -> None:
     for attempt in range(1, APPLY_ATTEMPTS + 1):
         try:
             _run(args, cwd, env, stack)
             return
+        except SandboxError as exc:
+            if attempt > 1 and any(m in str(exc).lower() for m in ALREADY_EXISTS_MARKERS):
+                logs = ", ".join(f"terraform-{args[1]}-attempt{n}.log" for n in range(1, attempt))
+                raise SandboxError(
+                    f"{exc}\n(re-run {attempt} after a connection failure: a create whose answer was lost is not in "
+                    f"the state and was sent again; see {logs} in {cwd})"
+                ) from None
+            raise
         except _TransportError as exc:
             (cwd / f"terraform-{args[1]}-attempt{attempt}.log").write_text(str(exc))
             if attempt == APPLY_ATTEMPTS:

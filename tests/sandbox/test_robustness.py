@@ -160,3 +160,57 @@ def test_the_replay_cache_is_bounded_in_entries_and_bytes() -> None:
     assert cache.get("big") is None
     cache.put("nine", ("200 OK", [], b"x" * 9))  # fits only by dropping the older answers
     assert cache.get("nine") is not None and cache.get("4") is None
+
+
+def test_a_retry_arriving_while_its_first_attempt_runs_waits_and_gets_that_answer(tmp_path) -> None:
+    """A client that gave up waiting (read timeout under load) retries while the sandbox still handles the first
+    attempt. Before: the retry reached moto too and got DuplicatePolicyException (a second review's race script)."""
+    import threading
+
+    with Sandbox(tmp_path / "sb", latency_ms=1500) as sb:  # the first attempt is still in flight 0.5 s later
+        answers: dict[str, str] = {}
+
+        def attempt(tag: str) -> None:
+            orgs = sb.session().client("organizations")
+            _same_invocation(orgs, "CreatePolicy", {"id": "aaaa1111-2222-4333-8444-555555555555"})
+            try:
+                answers[tag] = orgs.create_policy(
+                    Name="race", Description="t", Type="TAG_POLICY", Content='{"tags":{}}'
+                )["Policy"]["PolicySummary"]["Id"]
+            except ClientError as exc:
+                answers[tag] = exc.response["Error"]["Code"]
+
+        first = threading.Thread(target=attempt, args=("first",))
+        first.start()
+        time.sleep(0.5)
+        retry = threading.Thread(target=attempt, args=("retry",))
+        retry.start()
+        first.join(30)
+        retry.join(30)
+        assert answers["first"].startswith("p-") and answers["retry"] == answers["first"], answers
+
+
+def test_a_retry_of_a_failed_attempt_reaches_moto_again() -> None:
+    cache = ReplayCache(wait_s=5)
+    assert cache.claim("x") == (None, True)
+    cache.finish("x", None)  # the first attempt failed: nothing recorded, so its retry runs for itself
+    assert cache.claim("x") == (None, True)
+
+
+def test_a_duplicate_after_a_connection_failure_rerun_says_what_happened(monkeypatch, tmp_path) -> None:
+    """Before: the re-run's DuplicatePolicyException read like a product bug, with no word of the lost answer."""
+    from orgguard.sandbox import terraform
+
+    calls = iter([
+        terraform._TransportError("terraform apply of s failed: use of closed network connection"),
+        SandboxError("terraform apply of s failed (exit 1):\nDuplicatePolicyException: A policy with the same name"),
+    ])
+
+    def fake_run(args, cwd, env, stack) -> None:
+        raise next(calls)
+
+    monkeypatch.setattr(terraform, "_run", fake_run)
+    with pytest.raises(SandboxError) as raised:
+        terraform._run_retrying(["terraform", "apply"], tmp_path, {}, "s")
+    assert "re-run 2 after a connection failure" in str(raised.value)
+    assert "terraform-apply-attempt1.log" in str(raised.value)
