@@ -63,13 +63,16 @@ def _overlay(text: str, audit_account: str) -> tuple[str, list[str]]:
     """Turn on the opt-in layers and controls (all off in the embedded default) in the sandbox copy only, so the
     demo shows them without changing what `governance.yaml` enables; returns the file and what was turned on."""
     data = yaml.safe_load(text)
-    data["vpc_block_public_access"] = {"mode": "block-ingress"}
+    # Exclusions forbidden: with exclusions allowed a member admin could exempt their own VPCs (the verifier lists
+    # them), so the demo shows the stricter setting the attack below cannot get around.
+    data["vpc_block_public_access"] = {"mode": "block-ingress", "exclusions_allowed": False}
     data["notifications"] = {"account_id": audit_account, "email": ["secops@example.com"]}
     controls = data.setdefault("controls", {})
     for control in OPT_IN:
         controls[control.id] = {"enabled": True}  # at its default remediation (manual or off: approval-only)
     said = [
-        "vpc_block_public_access: {mode: block-ingress} (an EC2 declarative policy on the target OUs)",
+        "vpc_block_public_access: {mode: block-ingress, exclusions_allowed: false} (an EC2 declarative policy on "
+        "the target OUs)",
         f"notifications: {{account_id: {audit_account} (the audit/delegated-admin account), "
         "email: [secops@example.com]}",
         *(f"controls.{c.id}: enabled, remediation {c.default_remediation} ({c.title})" for c in OPT_IN),
@@ -78,8 +81,13 @@ def _overlay(text: str, audit_account: str) -> tuple[str, list[str]]:
 
 
 def _show_bpa(sb: Any, manifest: Manifest, accounts: list[str]) -> bool:
-    """Each governed account and region reports the policy's mode, managed by the declarative policy, and a member
-    admin turning it off is refused (OperationNotPermitted, as AWS answers an account under the policy)."""
+    """Each governed account and region reports the policy's mode, managed by the declarative policy; a member
+    admin can neither turn it off nor exclude a VPC, and the mode is unchanged afterwards.
+
+    AWS documents that accounts under the policy cannot use ModifyVpcBlockPublicAccessOptions or
+    CreateVpcBlockPublicAccessExclusion (Organizations User Guide, declarative policy syntax, VPC Block Public
+    Access); the error code the sandbox answers (OperationNotPermitted) is its own (docs/sandbox.md).
+    """
     bpa = manifest.vpc_block_public_access
     assert bpa is not None
     ok = True
@@ -95,15 +103,35 @@ def _show_bpa(sb: Any, manifest: Manifest, accounts: list[str]) -> bool:
         print(f"  {account}: {'; '.join(row)}")
     account, region = accounts[0], manifest.organization.home_region
     ec2 = sb.session(account, region).client("ec2")  # OrganizationAccountAccessRole: the member's own admin
-    try:
-        ec2.modify_vpc_block_public_access_options(InternetGatewayBlockMode="off")
-    except ClientError as exc:
-        error = exc.response["Error"]
-        print(f"attack refused: member admin in {account} {region} ModifyVpcBlockPublicAccessOptions(off) -> "
-              f"{error['Code']}: {error.get('Message', '')}")
-        return ok
-    print(f"UNEXPECTED: member admin in {account} {region} turned VPC Block Public Access off")
-    return False
+    vpc = ec2.describe_vpcs()["Vpcs"][0]["VpcId"]
+    attacks = (
+        ("ModifyVpcBlockPublicAccessOptions(off)",
+         lambda: ec2.modify_vpc_block_public_access_options(InternetGatewayBlockMode="off")),
+        (f"CreateVpcBlockPublicAccessExclusion({vpc}, allow-bidirectional)",
+         lambda: ec2.create_vpc_block_public_access_exclusion(
+             VpcId=vpc, InternetGatewayExclusionMode="allow-bidirectional")),
+    )
+    for title, attack in attacks:
+        try:
+            attack()
+        except ClientError as exc:
+            error = exc.response["Error"]
+            if error["Code"] != "OperationNotPermitted":
+                print(f"UNEXPECTED: member admin in {account} {region} {title} -> {error['Code']} (not the policy's "
+                      f"refusal): {error.get('Message', '')}")
+                ok = False
+                continue
+            print(f"attack refused (the sandbox's emulation of the declarative policy): member admin in {account} "
+                  f"{region} {title} -> {error['Code']}")
+            continue
+        print(f"UNEXPECTED: member admin in {account} {region} {title} succeeded")
+        ok = False
+    after = ec2.describe_vpc_block_public_access_options()["VpcBlockPublicAccessOptions"]
+    if after.get("InternetGatewayBlockMode") != bpa.mode:
+        print(f"UNEXPECTED: mode in {account} {region} is {after.get('InternetGatewayBlockMode')} after the attacks")
+        return False
+    print(f"  {account} {region} still {after.get('InternetGatewayBlockMode')} after the attacks")
+    return ok
 
 
 def _show_notification(sb: Any, manifest: Manifest, member: str, rule_prefix: str) -> bool:
@@ -115,6 +143,13 @@ def _show_notification(sb: Any, manifest: Manifest, member: str, rule_prefix: st
     sqs, sns = central.client("sqs"), central.client("sns")
     url = sqs.create_queue(QueueName="orgguard-demo-inbox")["QueueUrl"]
     queue = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    # SNS delivers to a queue only if the queue's policy lets sns.amazonaws.com send for this topic (SNS Developer
+    # Guide, "Subscribing an Amazon SQS queue to an Amazon SNS topic"); moto would deliver without it.
+    sqs.set_queue_attributes(QueueUrl=url, Attributes={"Policy": json.dumps({
+        "Version": "2012-10-17",
+        "Statement": [{"Effect": "Allow", "Principal": {"Service": "sns.amazonaws.com"}, "Action": "sqs:SendMessage",
+                       "Resource": queue, "Condition": {"ArnEquals": {"aws:SourceArn": n.topic_arn}}}],
+    })})
     subscription = sns.subscribe(TopicArn=n.topic_arn, Protocol="sqs", Endpoint=queue)["SubscriptionArn"]
     session = sb.session(member, n.region)
     ec2, config = session.client("ec2"), session.client("config")

@@ -34,6 +34,8 @@ def test_demo_applies_verifies_runs_the_canary_and_catches_every_drift(tmp_path:
         assert " 0 other" in row and " 0 PASS" not in row, row
     bpa = out.split("== VPC Block Public Access")[1].split("\n== ")[0]
     assert bpa.count("block-ingress (ManagedBy declarative-policy)") >= 3 and "ManagedBy account" not in bpa
-    assert "attack refused: " in bpa and "OperationNotPermitted" in bpa
+    # Both attacks (turn it off, exclude a VPC) refused with the policy's refusal, and the mode unchanged after.
+    assert bpa.count("attack refused (the sandbox's emulation of the declarative policy)") == 2, bpa
+    assert "still block-ingress after the attacks" in bpa and "UNEXPECTED" not in bpa
     assert "finding arrived: Config Rules Compliance Change NON_COMPLIANT" in out
     assert (tmp_path / "demo" / "plan-report.html").is_file()
