@@ -12,7 +12,13 @@ import yaml
 from botocore.stub import Stubber
 from parliament import analyze_policy_string
 
-from orgguard.layers.notifications.verify import check_bus, check_central_rule, open_statements, subscription_checks
+from orgguard.layers.notifications.verify import (
+    check_bus,
+    check_central_rule,
+    check_topic,
+    open_statements,
+    subscription_checks,
+)
 from orgguard.manifest import Manifest
 from orgguard.synth.build import synthesize
 from orgguard.verify.iam import member_read_policy
@@ -158,13 +164,20 @@ def test_a_planned_subscriber_with_a_filter_policy_fails(manifest: Manifest) -> 
     assert result.status == "FAIL" and "FilterPolicy" in result.reason
 
 
-def _central_rule_stubs(n, target: dict):
+def _central_rule_stubs(n, target: dict, rules: list[str] | None = None, list_rules: bool = True):
+    """check_central_rule against one DescribeRule, one ListTargetsByRule and one ListRules(EventBusName) answer."""
     made, stubs = _clients()
     stubs["events"].add_response("describe_rule", {"Name": n.central_rule_name, "State": "ENABLED",
                                                    "EventPattern": json.dumps(n.central_event_pattern)},
                                  {"Name": n.central_rule_name, "EventBusName": n.bus_name})
     stubs["events"].add_response("list_targets_by_rule", {"Targets": [target]},
                                  {"Rule": n.central_rule_name, "EventBusName": n.bus_name})
+    if list_rules:
+        names = rules if rules is not None else [n.central_rule_name]
+        stubs["events"].add_response("list_rules", {"Rules": [
+            {"Name": r, "EventBusName": n.bus_name, "State": "ENABLED",
+             "Arn": f"arn:aws:events:us-east-1:444444444444:rule/{n.bus_name}/{r}"} for r in names]},
+            {"EventBusName": n.bus_name})
     with stubs["events"]:
         return check_central_rule(n, made.__getitem__)
 
@@ -184,3 +197,81 @@ def test_a_central_target_that_rewrites_the_message_fails(manifest: Manifest, re
 def test_the_planned_central_target_passes(manifest: Manifest) -> None:
     n = manifest.notifications
     assert _central_rule_stubs(n, {"Id": "topic", "Arn": n.topic_arn}).status == "PASS"
+
+
+@pytest.mark.parametrize(("extra", "found"), [
+    ({"RetryPolicy": {"MaximumRetryAttempts": 0, "MaximumEventAgeInSeconds": 86400}}, "RetryPolicy 0 attempt(s)"),
+    ({"RetryPolicy": {"MaximumRetryAttempts": 185, "MaximumEventAgeInSeconds": 60}}, "within 60 s"),
+    ({"DeadLetterConfig": {"Arn": "arn:aws:sqs:us-east-1:444444444444:admin-q"}}, "DeadLetterConfig arn:aws:sqs"),
+])
+def test_a_central_target_with_weakened_delivery_fails(manifest: Manifest, extra: dict, found: str) -> None:
+    """Before: RetryPolicy and DeadLetterConfig were not compared, so a bus-account admin could make EventBridge
+    give up at once (or divert undelivered findings to their own queue) and the rule still PASSed."""
+    n = manifest.notifications
+    result = _central_rule_stubs(n, {"Id": "topic", "Arn": n.topic_arn, **extra}, list_rules=False)
+    assert result.status == "FAIL" and found in result.reason
+
+
+def test_the_default_retry_policy_written_out_passes(manifest: Manifest) -> None:
+    n = manifest.notifications
+    target = {"Id": "topic", "Arn": n.topic_arn,
+              "RetryPolicy": {"MaximumRetryAttempts": 185, "MaximumEventAgeInSeconds": 86400}}
+    assert _central_rule_stubs(n, target).status == "PASS"
+
+
+def test_a_second_rule_on_the_central_bus_fails_and_is_named(manifest: Manifest) -> None:
+    """Before: only the planned rule was read, so a rule `copy-all` on the bus sending every finding to the
+    admin's own target passed unnoticed."""
+    n = manifest.notifications
+    result = _central_rule_stubs(n, {"Id": "topic", "Arn": n.topic_arn}, rules=[n.central_rule_name, "copy-all"])
+    assert result.status == "FAIL" and "copy-all" in result.reason and "1 rule(s)" in result.reason
+
+
+def _topic_result(n, attributes: dict):
+    made, stubs = _clients()
+    stubs["sns"].add_response("get_topic_attributes", {"Attributes": {
+        "TopicArn": n.topic_arn, "Policy": json.dumps(n.topic_policy), **attributes}}, {"TopicArn": n.topic_arn})
+    with stubs["sns"]:
+        return check_topic(n, made.__getitem__)
+
+
+def test_a_kms_key_on_the_topic_fails_and_none_passes(manifest: Manifest) -> None:
+    """Before: only the topic policy was compared, so a key EventBridge may not use (every publish fails) PASSed."""
+    n = manifest.notifications
+    encrypted = _topic_result(n, {"KmsMasterKeyId": "alias/admin-only"})
+    assert encrypted.status == "FAIL" and "alias/admin-only" in encrypted.reason
+    assert _topic_result(n, {}).status == "PASS"
+
+
+@pytest.mark.parametrize(("protocol", "endpoint", "shown", "hidden"), [
+    ("email-json", "alice.secret@corp.example", "email-json a…@corp.example", "alice.secret"),
+    ("http", "http://spy.example:8080/hook?token=s3cr3t", "http http://spy.example:8080/…", "s3cr3t"),
+    ("sms", "+15555550123", "sms …23", "555555"),
+    ("application", "arn:aws:sns:us-east-1:444444444444:endpoint/GCM/app/0b1c", "endpoint/GCM/app/0b1c", "@@"),
+])
+def test_unplanned_subscribers_of_every_protocol_are_masked(manifest: Manifest, protocol: str, endpoint: str,
+                                                             shown: str, hidden: str) -> None:
+    """Before: only email and https were masked; email-json, http and sms were printed in full."""
+    n = manifest.notifications
+    planned = _sub(n, "email", "secops@example.com")
+    results = _run_subscription_checks(n, [[planned, _sub(n, protocol, endpoint)]], {planned["SubscriptionArn"]: None})
+    extra = results[f"notifications-subscribers:{n.topic_name}"]
+    assert extra.status == "FAIL" and shown in extra.reason and hidden not in extra.reason
+    assert hidden not in json.dumps([extra.expected, extra.actual])
+
+
+def test_a_re_subscribed_pending_email_says_it_may_have_been_re_made(manifest: Manifest) -> None:
+    n = manifest.notifications
+    results = _run_subscription_checks(n, [[_sub(n, "email", "secops@example.com", arn="PendingConfirmation")]], {})
+    result = results["notifications-subscription:email-1"]
+    assert result.status == "UNVERIFIED" and "subscribed again" in result.reason and "since the last apply" in (
+        result.reason)
+
+
+def test_a_subscription_arn_that_is_not_an_arn_is_never_read_as_confirmed(manifest: Manifest) -> None:
+    """Before: any value but PendingConfirmation counted as confirmed, so `Deleted` went to
+    GetSubscriptionAttributes, which refuses it (the Stubber here has no answer for it: the call would raise)."""
+    n = manifest.notifications
+    results = _run_subscription_checks(n, [[_sub(n, "email", "secops@example.com", arn="Deleted")]], {})
+    result = results["notifications-subscription:email-1"]
+    assert result.status == "FAIL" and "Deleted" in result.reason

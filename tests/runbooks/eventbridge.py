@@ -9,12 +9,17 @@ tests need a matcher that does. Semantics, from the Amazon EventBridge user guid
   pattern array and the event array is non-empty" ("Arrays in event patterns"); arrays of objects are
   matched element by element, so a path reaches the fields of every element;
 - filters: exact values, prefix, suffix, exists (leaf nodes only), and $or, a list of alternative patterns
-  ("Comparison operators for use in event patterns").
+  ("Comparison operators for use in event patterns");
+- wildcard: `*` matches any run of characters (none included), case-sensitive, over the whole string; `\\*`
+  and `\\\\` stand for a literal `*` and `\\`; a backslash before any other character and consecutive `**` are
+  refused by EventBridge ("Wildcard matching", https://docs.aws.amazon.com/eventbridge/latest/userguide/
+  eb-create-pattern-operators.html#eb-filtering-wildcard-matching), so they raise here.
 Any other filter raises, so a pattern using one cannot pass these tests unnoticed.
 """
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 SCALARS = (str, int, float, bool, type(None))
@@ -31,6 +36,24 @@ def values_at(node: Any, path: tuple[str, ...]) -> list[Any]:
     return []
 
 
+def wildcard_regex(pattern: str) -> re.Pattern[str]:
+    """An EventBridge wildcard as a regular expression matched against the whole string."""
+    out, i = [], 0
+    while i < len(pattern):
+        c = pattern[i]
+        if c == "\\":
+            if i + 1 >= len(pattern) or pattern[i + 1] not in "*\\":
+                raise ValueError(f"wildcard {pattern!r}: a backslash escapes only * or \\")
+            out.append(re.escape(pattern[i + 1]))
+            i += 2
+            continue
+        if c == "*" and pattern[i + 1:i + 2] == "*":
+            raise ValueError(f"wildcard {pattern!r}: consecutive wildcard characters are not supported")
+        out.append(".*" if c == "*" else re.escape(c))
+        i += 1
+    return re.compile("".join(out), re.DOTALL)
+
+
 def _filter_matches(leaves: list[Any], flt: Any) -> bool:
     if isinstance(flt, SCALARS):
         return any(type(v) is type(flt) and v == flt for v in leaves)
@@ -43,6 +66,9 @@ def _filter_matches(leaves: list[Any], flt: Any) -> bool:
         return any(v.startswith(arg) for v in strings)
     if name == "suffix" and isinstance(arg, str):
         return any(v.endswith(arg) for v in strings)
+    if name == "wildcard" and isinstance(arg, str):
+        regex = wildcard_regex(arg)
+        return any(regex.fullmatch(v) for v in strings)
     raise ValueError(f"unsupported filter {flt!r}")
 
 

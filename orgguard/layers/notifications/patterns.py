@@ -17,7 +17,13 @@
   start with its own account's and region's service-linked prefix (`${AWS::...}` placeholders, substituted by
   the StackSet's Fn::Sub, by Terraform for the management account, by the verifier). Not closed: a member's own
   conformance pack also creates service-linked rules (its rules get the same ARN form), and the text of every
-  finding (annotation, resource id) comes from the member account.
+  finding (annotation, resource id) comes from the member account. The central rule requires a service-linked
+  rule ARN of any account (`wildcard`, see `central_pattern`), so an organization account the SCP does not bind
+  cannot forward its own custom rule either; such an account's own conformance pack still can. Cross-account bus
+  targets cannot rewrite the event (PutTargets: Input, InputPath and InputTransformer are not available for an
+  event bus of another account, https://docs.aws.amazon.com/eventbridge/latest/APIReference/API_PutTargets.html),
+  so the forwarded configRuleARN is the one Config wrote. Account mode: the central rule matches the exact rule
+  names only; any account of the organization can still forward a custom rule of exactly that name.
 - SSM Automation: source `aws.ssm`, detail-type `EC2 Automation Execution Status-change Notification`,
   `detail.Definition` (document name) and `detail.Status` (Systems Manager user guide, "Systems Manager event
   examples"). Status values follow botocore ssm `AutomationExecutionStatus` (`Cancelled`); public code also
@@ -94,17 +100,33 @@ def remediation_failure_pattern(documents: Sequence[str]) -> dict[str, Any]:
     }
 
 
-def central_pattern(member_patterns: Sequence[dict[str, Any]]) -> dict[str, Any]:
-    """The central rule matches what the member rules forward (events keep source and detail-type), without the
-    per-account rule-ARN prefix (one central rule serves every account; the member rules apply it)."""
+def central_pattern(member_patterns: Sequence[dict[str, Any]], partition: str = "aws") -> dict[str, Any]:
+    """The central rule matches what the member rules forward (events keep source and detail-type). The member
+    rules' per-account rule-ARN prefix becomes a `wildcard` over every account and region (one central rule
+    serves them all): a forwarder outside the SCP's reach (an account outside the target OUs, the management
+    account) forwarding its own custom rule `orgguard-...-PHISH` (ARN `config-rule/config-rule-<id>`) no longer
+    reaches the subscribers. `*` matches any run of characters, case-sensitive ("Wildcard matching",
+    https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-create-pattern-operators.html#eb-filtering-wildcard-matching).
+    `partition` is the plan's (every ARN it writes is `arn:aws:`, orgguard/partition.py). Account mode's member
+    rules carry no ARN filter (an account stack's rules are not service-linked) but exact rule names, which the
+    central rule keeps as they are."""
 
     def central(p: dict[str, Any]) -> dict[str, Any]:
-        detail = {k: v for k, v in p.get("detail", {}).items() if k != RULE_ARN_KEY}
-        return {**p, "detail": detail} if "detail" in p else dict(p)
+        if "detail" not in p:
+            return dict(p)
+        detail = dict(p["detail"])
+        if RULE_ARN_KEY in detail:
+            detail[RULE_ARN_KEY] = [{"wildcard": pack_rule_arn_anywhere(partition)}]
+        return {**p, "detail": detail}
 
     if len(member_patterns) == 1:
         return central(member_patterns[0])
     return {"$or": [central(p) for p in member_patterns]}
+
+
+def pack_rule_arn_anywhere(partition: str = "aws") -> str:
+    """A conformance pack's service-linked rule in any account and region, as an EventBridge wildcard."""
+    return f"arn:{partition}:config:*:*:config-rule/aws-service-rule/{CONFORMS}/*"
 
 
 def bus_policy(bus_arn: str, organization_id: str) -> dict[str, Any]:

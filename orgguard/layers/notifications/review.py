@@ -27,15 +27,28 @@ def masked(sub: Subscription) -> str:
     covers, holds them in full); https endpoints show their host and port only, since a webhook's path or query
     often carries its secret token (and user:password is refused at config time, but a hand-edited manifest or a
     live subscription may carry one)."""
-    if sub.protocol == "email":
-        local, _, domain = sub.endpoint.partition("@")
+    return masked_endpoint(sub.protocol, sub.endpoint)
+
+
+def masked_endpoint(protocol: str, endpoint: str) -> str:
+    """Any SNS endpoint as the report may print it: an ARN (sqs, lambda, firehose, application) in full, e-mail
+    (email, email-json) by domain, a URL (http, https) by scheme, host and port, a phone number (sms) by its last
+    2 digits, anything else not at all (a live subscription the verifier reads may be of any protocol)."""
+    if endpoint.startswith("arn:"):
+        return endpoint
+    if protocol in ("email", "email-json"):
+        local, _, domain = endpoint.partition("@")
         return f"{local[:1]}…@{domain}"
-    try:
-        parts = urlsplit(sub.endpoint)
-        host, port = parts.hostname or "?", parts.port
-    except ValueError:  # a malformed port: show nothing of it
-        host, port = "?", None
-    return f"https://{host}{f':{port}' if port else ''}/…"
+    if protocol in ("http", "https"):
+        try:
+            parts = urlsplit(endpoint)
+            host, port = parts.hostname or "?", parts.port
+        except ValueError:  # a malformed port: show nothing of it
+            host, port = "?", None
+        return f"{protocol}://{host}{f':{port}' if port else ''}/…"
+    if protocol == "sms":
+        return f"…{endpoint[-2:]}" if len(endpoint) > 2 else "…"
+    return "…"
 
 
 FORWARDER_ONLY_SID = "OnlyTheForwarderPutsFindings"  # orgguard/synth/scp.py forged_findings_statement

@@ -5,10 +5,19 @@ Central (in `notifications.account_id`, through the verifier's member read role)
   no one outside it: every Allow statement whose principal is anyone must carry `aws:PrincipalOrgID` equal
   to the plan's organization id (a `"*"` statement without it admits every AWS account).
 - `notifications-rule:<rule>`: the rule on the bus is ENABLED with the planned pattern and exactly one target,
-  the topic.
-- `notifications-topic:<topic>`: the topic policy means the planned one (orgguard.iam.policy.equivalent).
+  the topic, with EventBridge's default retries (no RetryPolicy, or 185 attempts over 86400 s: "Retrying
+  events", https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-rule-retry-policy.html; botocore events
+  `RetryPolicy` bounds them to 0-185 and 60-86400) and no DeadLetterConfig (the plan sets neither: fewer retries
+  drop findings, a dead-letter queue hands them to whoever reads it); and it is the only rule on the bus
+  (ListRules(EventBusName): a second rule could send every finding to its own target).
+- `notifications-topic:<topic>`: the topic policy means the planned one (orgguard.iam.policy.equivalent), and
+  the topic has no `KmsMasterKeyId` (the plan sets none; a key whose policy does not let events.amazonaws.com
+  use it makes every publish fail: SNS developer guide, "Configure AWS KMS permissions for AWS services",
+  https://docs.aws.amazon.com/sns/latest/dg/sns-key-management.html#compatibility-with-aws-services).
 - `notifications-subscription:<protocol>-<n>`: each planned endpoint is subscribed; one still pending its
-  recipient's confirmation is UNVERIFIED (nothing reaches it yet), not FAIL; a confirmed one with a FilterPolicy
+  recipient's confirmation (since the last apply, or unsubscribed and subscribed again) is UNVERIFIED (nothing
+  reaches it yet), not FAIL; only a SubscriptionArn starting `arn:` is confirmed (SNS lists `PendingConfirmation`
+  or `Deleted` in its place, which GetSubscriptionAttributes would refuse); a confirmed one with a FilterPolicy
   (SNS GetSubscriptionAttributes, botocore sns `SubscriptionAttributesMap`) FAILs: it hears only what the filter
   lets through.
 - `notifications-subscribers:<topic>`: no subscription on the topic that the plan does not list (an admin of
@@ -29,7 +38,7 @@ from typing import Any
 from orgguard.iam.policy import as_list, difference, equivalent
 from orgguard.layers.notifications.entry import NotificationsEntry, Subscription
 from orgguard.layers.notifications.patterns import for_account
-from orgguard.layers.notifications.review import masked
+from orgguard.layers.notifications.review import masked, masked_endpoint
 from orgguard.manifest import Manifest
 from orgguard.naming import Names
 from orgguard.verify.context import Target
@@ -40,6 +49,7 @@ Checks = list[tuple[Key, Callable[[], CheckResult]]]
 PENDING = "PendingConfirmation"  # SubscriptionArn of an unconfirmed subscription (SNS API reference)
 _ANYONE = ("*", "arn:aws:iam::*:root")
 _REWRITES = ("Input", "InputPath", "InputTransformer")  # PutTargets request fields that replace the event
+DEFAULT_RETRY = {"MaximumRetryAttempts": 185, "MaximumEventAgeInSeconds": 86400}  # EventBridge's default, its maximum
 
 
 def _target(t: dict[str, Any], with_role: bool = True) -> dict[str, Any]:
@@ -110,12 +120,40 @@ def check_central_rule(n: NotificationsEntry, client: Callable[[str], Any]) -> C
     targets = [t for page in pages for t in page["Targets"]]
     got = {"state": rule.get("State"), "event_pattern": _json(rule.get("EventPattern")),
            "targets": [_target(t, with_role=False) for t in targets]}
+    weakened = [f"target {t.get('Id')}: {w}" for t in targets for w in _delivery_weakened(t)]
+    if weakened:
+        return failed(*args, {"RetryPolicy": DEFAULT_RETRY, "DeadLetterConfig": None},
+                      [{k: t.get(k) for k in ("Id", "RetryPolicy", "DeadLetterConfig")} for t in targets],
+                      f"rule {n.central_rule_name}: {'; '.join(weakened)} (the plan sets neither); remove them "
+                      "or re-apply the notifications stack")
+    rules = [r.get("Name") for page in events.get_paginator("list_rules").paginate(EventBusName=n.bus_name)
+             for r in page["Rules"]]
+    others = sorted(str(r) for r in rules if r != n.central_rule_name)
+    if others:
+        return failed(*args, [n.central_rule_name], sorted(str(r) for r in rules),
+                      f"{len(others)} rule(s) on {n.bus_name} the plan does not make ({', '.join(others)}): each "
+                      "may send every finding to a target of its own; delete them")
     if got != want:
         differ = [k for k in want if want[k] != got[k]]
         rewritten = " (a target rewrites the event: Input, InputPath or InputTransformer)" if any(
             t["rewrites"] for t in got["targets"]) else ""
         return failed(*args, want, got, f"rule {n.central_rule_name}: {', '.join(differ)} differ{rewritten}")
     return passed(*args, {"targets": [t["arn"] for t in got["targets"]]})
+
+
+def _delivery_weakened(t: dict[str, Any]) -> list[str]:
+    """What of a target's delivery settings drops or diverts findings the default would deliver."""
+    out = []
+    retry = t.get("RetryPolicy")
+    if retry:
+        attempts = retry.get("MaximumRetryAttempts", DEFAULT_RETRY["MaximumRetryAttempts"])
+        age = retry.get("MaximumEventAgeInSeconds", DEFAULT_RETRY["MaximumEventAgeInSeconds"])
+        if attempts < DEFAULT_RETRY["MaximumRetryAttempts"] or age < DEFAULT_RETRY["MaximumEventAgeInSeconds"]:
+            out.append(f"RetryPolicy {attempts} attempt(s) within {age} s drops a finding the topic refuses for "
+                       "longer (default 185 attempts within 24 h)")
+    if t.get("DeadLetterConfig"):
+        out.append(f"DeadLetterConfig {t['DeadLetterConfig'].get('Arn')} receives the findings not delivered")
+    return out
 
 
 def check_topic(n: NotificationsEntry, client: Callable[[str], Any]) -> CheckResult:
@@ -128,6 +166,11 @@ def check_topic(n: NotificationsEntry, client: Callable[[str], Any]) -> CheckRes
     policy = _json(attributes.get("Policy"))
     if not equivalent(n.topic_policy, policy):
         return failed(*args, n.topic_policy, policy, f"the topic policy differs: {difference(n.topic_policy, policy)}")
+    if attributes.get("KmsMasterKeyId"):
+        key = attributes["KmsMasterKeyId"]
+        return failed(*args, {"KmsMasterKeyId": None}, {"KmsMasterKeyId": key},
+                      f"the topic is encrypted with KMS key {key}, which the plan does not set: unless its key policy "
+                      "lets events.amazonaws.com use it, EventBridge cannot publish a single finding; remove it")
     return passed(*args, {"topic": n.topic_arn})
 
 
@@ -160,10 +203,18 @@ def subscription_checks(n: NotificationsEntry, client: Callable[[str], Any]) -> 
             if not found:
                 return failed(*key, sub.protocol, None, f"no {sub.protocol} subscription for planned subscriber "
                               f"{key[0].rsplit(':', 1)[1]} on {n.topic_name}; apply the notifications stack")
-            confirmed = [s["SubscriptionArn"] for s in found if s.get("SubscriptionArn") not in (PENDING, None)]
+            confirmed = [s["SubscriptionArn"] for s in found if str(s.get("SubscriptionArn") or "").startswith("arn:")]
+            name = key[0].rsplit(":", 1)[1]
+            if not confirmed and any(s.get("SubscriptionArn") == PENDING for s in found):
+                return unverified(*key, f"{sub.protocol} subscriber {name} has not confirmed its subscription: pending "
+                                  "since the last apply, or unsubscribed and subscribed again (a re-made subscription "
+                                  "waits for a new confirmation); nothing is delivered to it until the recipient "
+                                  "confirms")
             if not confirmed:
-                return unverified(*key, f"{sub.protocol} subscriber {key[0].rsplit(':', 1)[1]} has not confirmed "
-                                  "the subscription yet: nothing is delivered to it until the recipient confirms")
+                states = sorted({str(s.get("SubscriptionArn")) for s in found})
+                return failed(*key, "a confirmed subscription", states, f"{sub.protocol} subscriber {name}'s "
+                              f"subscription reads {', '.join(states)}: nothing is delivered to it; apply the "
+                              "notifications stack")
             filtered = {arn: f for arn in confirmed if (f := _filter_policy(client, arn)) is not None}
             if filtered:
                 return failed(*key, {"FilterPolicy": None}, {"FilterPolicy": list(filtered.values())},
@@ -189,11 +240,9 @@ def subscription_checks(n: NotificationsEntry, client: Callable[[str], Any]) -> 
 
 
 def _masked(s: dict[str, Any]) -> str:
-    """An unplanned subscriber named as the report names planned ones (e-mail domain, https host)."""
-    protocol, endpoint = str(s.get("Protocol")), str(s.get("Endpoint"))
-    if protocol in ("email", "https"):
-        return masked(Subscription(protocol=protocol, endpoint=endpoint))
-    return endpoint  # sqs, lambda, ...: an ARN, no personal data
+    """An unplanned subscriber named as the report names planned ones (review.masked_endpoint: ARNs in full,
+    e-mail by domain, URLs by host, phone numbers by their last 2 digits)."""
+    return masked_endpoint(str(s.get("Protocol")), str(s.get("Endpoint")))
 
 
 def central_checks(manifest: Manifest, client: Callable[[str], Any]) -> Checks:
