@@ -199,7 +199,9 @@ def test_the_stackset_fills_the_rule_arn_prefix_per_account_with_fn_sub(org_out:
     assert finding["EventPattern"]["detail"]["configRuleARN"] == [{"prefix": {"Fn::Sub": (
         "arn:${AWS::Partition}:config:${AWS::Region}:${AWS::AccountId}:config-rule/aws-service-rule/"
         "config-conforms.amazonaws.com/")}}]
-    assert "configRuleARN" not in json.dumps(org.notifications.central_event_pattern)
+    # The central rule serves every account: it needs the service-linked form of any account, a wildcard.
+    central = json.dumps(org.notifications.central_event_pattern)
+    assert "config-conforms.amazonaws.com/*" in central and "Fn::Sub" not in central
 
 
 def test_the_management_account_s_own_rules_carry_its_account_and_region(tmp_path: Path) -> None:
