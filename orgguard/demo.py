@@ -32,7 +32,7 @@ POLICY_TYPE = "DECLARATIVE_POLICY_EC2"
 # The catalog's opt-in controls (off unless a governance file enables them): the demo turns every one on.
 OPT_IN = tuple(c for c in CATALOG.values() if not c.default_enabled)
 # Check kinds of the opt-in layers and controls the demo turns on, marked in the verify summary.
-NEW_KINDS = ("vpc-block-public-access", "vpc-bpa-policy", "notifications-")
+NEW_KINDS = ("vpc-block-public-access", "vpc-bpa-", "notifications-")
 
 
 @dataclass(frozen=True)
