@@ -316,53 +316,33 @@ def build_plan(gov: Governance, config_file: Path, config_text: str) -> Plan:
                     excluded_accounts=sorted({e.account_id for e in excluded}),
                 )
             )
-        if roles:
-            body = templates.roles_stackset(roles)
-            name = names.roles_stackset()
+        def add_stackset(name: str, purpose: str, body: str, regions: list[str]) -> None:
+            """Every StackSet is recorded alike: the delegated caller, the target OUs, its template and hash."""
             plan.stackset_templates[name] = body
             stack_sets.append(
                 StackSetEntry(
                     name=name,
                     region=org.home_region,
-                    purpose="roles",
+                    purpose=purpose,
                     call_as=call_as,
                     target_ous=list(org.target_ous),
-                    regions=[org.home_region],
+                    regions=regions,
                     template_sha256=sha256(body),
                     template_file=f"templates/{name}.yaml",
                 )
             )
+
+        if roles:
+            add_stackset(names.roles_stackset(), "roles", templates.roles_stackset(roles), [org.home_region])
         if docs:
-            body = templates.documents_stackset(docs, fast_path_entry)
-            name = names.documents_stackset()
-            plan.stackset_templates[name] = body
-            stack_sets.append(
-                StackSetEntry(
-                    name=name,
-                    region=org.home_region,
-                    purpose="documents",
-                    call_as=call_as,
-                    target_ous=list(org.target_ous),
-                    regions=list(org.regions),
-                    template_sha256=sha256(body),
-                    template_file=f"templates/{name}.yaml",
-                )
+            add_stackset(
+                names.documents_stackset(), "documents", templates.documents_stackset(docs, fast_path_entry),
+                list(org.regions),
             )
         if notifications:  # its own StackSet, applied after the roles one (orgguard/stacks/organization.py)
-            body = templates.notifications_stackset(notifications)
-            name = names.notifications_stackset()
-            plan.stackset_templates[name] = body
-            stack_sets.append(
-                StackSetEntry(
-                    name=name,
-                    region=org.home_region,
-                    purpose="notifications",
-                    call_as=call_as,
-                    target_ous=list(org.target_ous),
-                    regions=list(notifications.regions),
-                    template_sha256=sha256(body),
-                    template_file=f"templates/{name}.yaml",
-                )
+            add_stackset(
+                names.notifications_stackset(), "notifications", templates.notifications_stackset(notifications),
+                list(notifications.regions),
             )
         if gov.control_tower.enable_detective_controls:
             for c in enabled:
