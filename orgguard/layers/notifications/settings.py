@@ -6,6 +6,7 @@ Kept free of orgguard.config imports so orgguard/config/models.py can import it 
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from typing import Annotated
 from urllib.parse import urlsplit
 
@@ -41,6 +42,19 @@ def _unique(values: list[str]) -> list[str]:
         raise ValueError("\n".join(problems))
     return values
 
+
+
+def _each(values: list[str], check: Callable[[str], object]) -> list[str]:
+    """Every entry checked (one `@[i]: problem` line each), then repeats refused."""
+    problems = []
+    for i, value in enumerate(values):
+        try:
+            check(value)
+        except ValueError as exc:
+            problems.append(f"@[{i}]: {exc}")
+    if problems:
+        raise ValueError("\n".join(problems))
+    return _unique(values)
 
 class Notifications(BaseModel):
     """Findings (a rule turning NON_COMPLIANT) and failed remediation runs, sent to one central bus and topic."""
@@ -78,28 +92,12 @@ class Notifications(BaseModel):
     @field_validator("email")
     @classmethod
     def _emails(cls, v: list[str]) -> list[str]:
-        problems = []
-        for i, address in enumerate(v):
-            try:
-                _email(address)
-            except ValueError as exc:
-                problems.append(f"@[{i}]: {exc}")
-        if problems:
-            raise ValueError("\n".join(problems))
-        return _unique(v)
+        return _each(v, _email)
 
     @field_validator("https")
     @classmethod
     def _urls(cls, v: list[str]) -> list[str]:
-        problems = []
-        for i, url in enumerate(v):
-            try:
-                _https(url)
-            except ValueError as exc:
-                problems.append(f"@[{i}]: {exc}")
-        if problems:
-            raise ValueError("\n".join(problems))
-        return _unique(v)
+        return _each(v, _https)
 
     def problems(self, regions: list[str]) -> list[str]:
         """Cross-field checks against the rest of the file, as `@.notifications.<field>: ...` lines."""
